@@ -1,0 +1,637 @@
+"""The ``broadsheet`` command: a thin shell that parses, loads settings, calls the library, prints.
+
+With ``--json`` stdout holds exactly one JSON document and nothing else; progress and logs go to
+stderr. Exit codes: 0 ok, 1 error, 2 usage error, 3 finished but some inputs were quarantined.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from broadsheet import __version__
+from broadsheet.config import Settings
+from broadsheet.errors import BroadsheetError, ConfigError
+from broadsheet.inputs import iter_raws, walk_inputs
+from broadsheet.logs import configure_logging
+from broadsheet.model import IngestOptions, IngestReport, InputFormat, RawDocument, Rejected
+from broadsheet.pipeline import ingest as run_ingest
+from broadsheet.pipeline import reprocess as run_reprocess
+from broadsheet.serialize import (
+    article_json,
+    article_summary_json,
+    quarantine_json,
+    report_json,
+    search_hit_json,
+    source_json,
+    version_json,
+)
+from broadsheet.store import Store
+from broadsheet.timestamps import parse_timestamp
+
+__all__ = ["EXIT_QUARANTINED", "cli", "main"]
+
+EXIT_QUARANTINED = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --- shared plumbing -----------------------------------------------------------------------------
+
+
+class AppContext:
+    """What every command needs: settings, and a store opened on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.settings.db_url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def json_option(func: F) -> F:
+    """``--json``: print one JSON document on stdout and nothing else."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(func)
+
+
+def quiet_option(func: F) -> F:
+    """``--quiet``: no progress bar and no summary (errors still go to stderr)."""
+    return click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")(func)
+
+
+def _emit_json(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into a one-line message and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BroadsheetError as exc:
+            raise click.ClickException(exc.message) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def progress_bar(total: int, *, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr, or a do-nothing callable when not on a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _parse_published_at(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value, field="--published-at")
+    except BroadsheetError as exc:
+        raise click.BadParameter(exc.message) from exc
+
+
+# --- the group -----------------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    metavar="URL|PATH",
+    help="Database (SQLAlchemy URL or SQLite file). Default: $BROADSHEET_DB, else a file in the "
+    "user data directory.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "text", "json"]),
+    default="auto",
+    show_default=True,
+    help="auto: text on a terminal, JSON lines otherwise.",
+)
+@click.version_option(__version__, prog_name="broadsheet")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, log_level: str, log_format: str) -> None:
+    """Broadsheet: a news engine that ingests, cleans and deduplicates news.
+
+    \b
+    Example:
+      broadsheet demo
+      broadsheet ingest ~/news/ --source "Daily Lantern"
+      broadsheet articles --json
+    """
+    configure_logging(log_level, log_format)
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as exc:
+        raise click.ClickException(exc.message) from exc
+    if db:
+        settings = settings.replace(db=db)
+    app = AppContext(settings)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def _app(ctx: click.Context) -> AppContext:
+    app = ctx.find_object(AppContext)
+    assert app is not None
+    return app
+
+
+# --- ingest --------------------------------------------------------------------------------------
+
+
+def _print_report(report: IngestReport, skipped: Sequence[str], *, title: str) -> None:
+    console = _console()
+    table = Table(title=title, show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    totals = report_json(report, skipped=skipped)["totals"]
+    for name, value in totals.items():
+        table.add_row(name.replace("_", " "), str(value))
+    console.print(table)
+    problems = [(d, p) for d in report.documents for p in d.quarantined]
+    if problems:
+        console.print(f"\n[bold red]{len(problems)} quarantined[/] (see `broadsheet quarantine`):")
+        for document, problem in problems[:20]:
+            where = f" [{problem.locator}]" if problem.locator else ""
+            console.print(
+                f"  {document.origin}{where}: {problem.code}: {problem.message}", markup=False
+            )
+        if len(problems) > 20:
+            console.print(f"  … and {len(problems) - 20} more")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--source", help="Outlet name for these inputs (overrides what they say).")
+@click.option("--url", help="URL of the article (single-article inputs: .txt, .html).")
+@click.option(
+    "--published-at",
+    callback=_parse_published_at,
+    metavar="ISO8601",
+    help="Publication time (without it, text inputs get the ingest time, marked as a guess).",
+)
+@click.option("--language", help="Language code, e.g. en.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in InputFormat]),
+    help="Read every file as this format instead of going by its extension.",
+)
+@json_option
+@quiet_option
+@click.pass_context
+@handle_errors
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    source: str | None,
+    url: str | None,
+    published_at: datetime | None,
+    language: str | None,
+    fmt: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Ingest files and directories (recursive): .txt .html .jsonl .xml/.rss/.atom .opml.
+
+    Every input's bytes are kept. Ingesting the same bytes again does nothing; a changed page at
+    the same URL becomes a new version of its article. Bad inputs are quarantined with a reason
+    and the rest of the batch goes on; the exit code is then 3.
+
+    \b
+    Examples:
+      broadsheet ingest saved-pages/ feeds/
+      broadsheet ingest story.txt --source "Daily Lantern" \\
+          --url https://dailylantern.example/a --published-at 2026-11-10T08:00:00Z
+    """
+    app = _app(ctx)
+    options = IngestOptions(source=source, url=url, published_at=published_at, language=language)
+    report, skipped = _ingest_paths(
+        app, list(paths), options, fmt, show_progress=not (quiet or as_json)
+    )
+    if as_json:
+        _emit_json(report_json(report, skipped=skipped))
+    elif not quiet:
+        _print_report(report, skipped, title="Ingest")
+    if report.has_quarantined:
+        ctx.exit(EXIT_QUARANTINED)
+
+
+def _ingest_paths(
+    app: AppContext,
+    paths: list[Path],
+    options: IngestOptions,
+    fmt: str | None,
+    *,
+    show_progress: bool,
+) -> tuple[IngestReport, list[str]]:
+    walk = walk_inputs(paths)
+    raws = iter_raws(
+        walk.files, options=options, max_bytes=app.settings.max_input_bytes, clock=_now
+    )
+    if fmt:
+        forced = InputFormat(fmt)
+        raws = (_with_format(item, forced) for item in raws)
+    with progress_bar(len(walk.files), label="ingest", enabled=show_progress) as advance:
+        report = run_ingest(app.store(), raws, settings=app.settings, clock=_now, progress=advance)
+    return report, [str(p) for p in walk.skipped]
+
+
+def _with_format(item: RawDocument | Rejected, fmt: InputFormat) -> RawDocument | Rejected:
+    return dataclasses.replace(item, format=fmt) if isinstance(item, RawDocument) else item
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--offset", default=0, type=click.IntRange(0))
+@click.option("--source", help="Only this outlet.")
+@click.option("--no-duplicates", is_flag=True, help="Hide exact copies of other articles.")
+@json_option
+@click.pass_context
+@handle_errors
+def articles(
+    ctx: click.Context,
+    limit: int,
+    offset: int,
+    source: str | None,
+    no_duplicates: bool,
+    as_json: bool,
+) -> None:
+    """List articles, newest first.
+
+    \b
+    Example:
+      broadsheet articles --source "Meridian Wire" --limit 10
+    """
+    rows = (
+        _app(ctx)
+        .store()
+        .articles(limit=limit, offset=offset, source=source, include_duplicates=not no_duplicates)
+    )
+    if as_json:
+        _emit_json([article_summary_json(a) for a in rows])
+        return
+    table = Table(show_lines=False)
+    for column in ("id", "published", "source", "title", "copy of"):
+        table.add_column(column, overflow="fold")
+    for article in rows:
+        published = article.published_at.strftime("%Y-%m-%d %H:%M")
+        if article.published_at_guessed:
+            published += "?"
+        table.add_row(
+            str(article.id),
+            published,
+            article.source,
+            article.title,
+            str(article.duplicate_of or ""),
+        )
+    _console().print(table)
+
+
+@cli.command()
+@click.argument("article_id", type=int)
+@click.option("--versions", is_flag=True, help="Also show every earlier version.")
+@json_option
+@click.pass_context
+@handle_errors
+def article(ctx: click.Context, article_id: int, versions: bool, as_json: bool) -> None:
+    """Show one article: metadata and clean text.
+
+    \b
+    Example:
+      broadsheet article 12 --json
+    """
+    store = _app(ctx).store()
+    found = store.article(article_id)
+    duplicates = store.duplicates_of(article_id)
+    history = store.article_versions(article_id) if versions else []
+    if as_json:
+        data = article_json(found, duplicates=duplicates)
+        if versions:
+            data["versions"] = [version_json(v) for v in history]
+        _emit_json(data)
+        return
+    console = _console()
+    console.print(f"[bold]{found.title}[/]")
+    published = found.published_at.isoformat() + (
+        " (guessed)" if found.published_at_guessed else ""
+    )
+    meta = [f"#{found.id}", found.source, published]
+    if found.authors:
+        meta.append(", ".join(found.authors))
+    console.print(" · ".join(meta), style="dim")
+    if found.url:
+        console.print(found.url, style="dim")
+    if found.duplicate_of:
+        console.print(f"exact copy of article {found.duplicate_of}", style="yellow")
+    if duplicates:
+        console.print(f"copied by articles {', '.join(map(str, duplicates))}", style="yellow")
+    if found.version > 1:
+        console.print(f"version {found.version}", style="dim")
+    console.print()
+    for paragraph in found.paragraphs:
+        console.print(paragraph)
+        console.print()
+    for version in history:
+        console.print(f"[bold]version {version.version}[/] ({version.created_at.isoformat()})")
+        console.print(version.title, style="dim")
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@json_option
+@click.pass_context
+@handle_errors
+def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
+    """Full-text search over titles and article text (all words must match; word* for prefixes).
+
+    \b
+    Example:
+      broadsheet search "tariff talks"
+    """
+    hits = _app(ctx).store().search(query, limit=limit)
+    if as_json:
+        _emit_json([search_hit_json(h) for h in hits])
+        return
+    console = _console()
+    if not hits:
+        console.print("no matches")
+    for hit in hits:
+        console.print(f"[bold]{hit.article_id}[/] {hit.title} [dim]({hit.source})[/]")
+        console.print(f"    {hit.snippet}", markup=False)
+
+
+@cli.command()
+@click.option("--all", "include_resolved", is_flag=True, help="Include resolved records.")
+@json_option
+@click.pass_context
+@handle_errors
+def quarantine(ctx: click.Context, include_resolved: bool, as_json: bool) -> None:
+    """List inputs that were set aside, with the stage and the reason.
+
+    The raw bytes of each are kept; fix the cause and run `broadsheet reprocess --quarantined`.
+
+    \b
+    Example:
+      broadsheet quarantine --json
+    """
+    records = _app(ctx).store().quarantine(include_resolved=include_resolved)
+    if as_json:
+        _emit_json([quarantine_json(r) for r in records])
+        return
+    table = Table()
+    for column in ("id", "raw", "origin", "stage", "code", "reason"):
+        table.add_column(column, overflow="fold")
+    for record in records:
+        origin = (record.origin or "") + (f" [{record.locator}]" if record.locator else "")
+        table.add_row(
+            str(record.id),
+            str(record.raw_id or ""),
+            origin,
+            record.stage.value,
+            record.code,
+            record.message,
+        )
+    _console().print(table if records else "nothing quarantined")
+
+
+@cli.command()
+@json_option
+@click.pass_context
+@handle_errors
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """List outlets with their article counts.
+
+    \b
+    Example:
+      broadsheet sources --json
+    """
+    rows = _app(ctx).store().sources()
+    if as_json:
+        _emit_json([source_json(s) for s in rows])
+        return
+    table = Table()
+    for column in ("id", "source", "articles", "site"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row.id), row.name, str(row.articles), row.site_url or "")
+    _console().print(table)
+
+
+@cli.command()
+@click.option(
+    "--quarantined", is_flag=True, help="Only raw documents with open quarantine records."
+)
+@json_option
+@quiet_option
+@click.pass_context
+@handle_errors
+def reprocess(ctx: click.Context, quarantined: bool, as_json: bool, quiet: bool) -> None:
+    """Re-run the pipeline on the stored raw inputs (after an upgrade or a fix).
+
+    Article ids stay the same; quarantine records whose problem is gone are marked resolved.
+
+    \b
+    Example:
+      broadsheet reprocess --quarantined
+    """
+    app = _app(ctx)
+    store = app.store()
+    total = len(store.raw_ids(quarantined_only=quarantined))
+    with progress_bar(total, label="reprocess", enabled=not (quiet or as_json)) as advance:
+        report = run_reprocess(
+            store,
+            settings=app.settings,
+            clock=_now,
+            quarantined_only=quarantined,
+            progress=advance,
+        )
+    if as_json:
+        _emit_json(report_json(report))
+    elif not quiet:
+        _print_report(report, [], title="Reprocess")
+    if report.has_quarantined:
+        ctx.exit(EXIT_QUARANTINED)
+
+
+@cli.command("config")
+@json_option
+@click.pass_context
+def config_command(ctx: click.Context, as_json: bool) -> None:
+    """Show the effective settings (secrets redacted) and where the database is.
+
+    \b
+    Example:
+      BROADSHEET_MAX_INPUT_BYTES=5000000 broadsheet config --json
+    """
+    settings = _app(ctx).settings
+    data = settings.as_dict(redact=True)
+    data["db_url"] = settings.db_url
+    if as_json:
+        _emit_json(data)
+        return
+    for name, value in data.items():
+        click.echo(f"{name} = {value}")
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+
+@contextmanager
+def demo_corpus() -> Iterator[Path]:
+    """Path of the bundled demo corpus (a real directory even from a zipped install)."""
+    with resources.as_file(resources.files("broadsheet") / "data" / "demo") as path:
+        yield Path(path)
+
+
+@cli.command()
+@click.option("--db", "demo_db", metavar="PATH", help="Store to use (default: a fresh temp file).")
+@json_option
+@click.pass_context
+@handle_errors
+def demo(ctx: click.Context, demo_db: str | None, as_json: bool) -> None:
+    """Ingest the bundled demo corpus into a fresh store and show what Broadsheet found.
+
+    The corpus is fiction written for Broadsheet: 7 outlets, 10 events, every input format,
+    wire copy syndicated with and without changes, outlets that disagree.
+
+    \b
+    Example:
+      broadsheet demo
+      broadsheet demo --db demo.db && broadsheet --db demo.db articles
+    """
+    app = _app(ctx)
+    explicit = ctx.parent is not None and ctx.parent.get_parameter_source("db") not in (
+        None,
+        click.core.ParameterSource.DEFAULT,
+        click.core.ParameterSource.ENVIRONMENT,
+    )
+    if demo_db:
+        app.settings = app.settings.replace(db=demo_db)
+    elif not explicit:
+        folder = Path(tempfile.mkdtemp(prefix="broadsheet-demo-"))
+        app.settings = app.settings.replace(db=str(folder / "demo.db"))
+    with demo_corpus() as corpus:
+        report, skipped = _ingest_paths(
+            app, [corpus], IngestOptions(), None, show_progress=not as_json
+        )
+        store = app.store()
+        rows = store.articles(limit=10_000)
+        found_sources = store.sources()
+        counts = store.counts()
+        formats: dict[str, int] = {}
+        for outcome in report.documents:
+            key = outcome.format.value if outcome.format else "unknown"
+            formats[key] = formats.get(key, 0) + 1
+        relative = {str(p): str(Path(p).relative_to(corpus)) for p in skipped}
+    if as_json:
+        _emit_json(
+            {
+                "db": app.settings.db_url,
+                "counts": counts,
+                "formats": formats,
+                "sources": [source_json(s) for s in found_sources],
+                "articles": [article_summary_json(a) for a in rows],
+                "report": report_json(report, skipped=list(relative.values())),
+            }
+        )
+    else:
+        _print_demo(app, counts, formats, found_sources, rows)
+    if report.has_quarantined:
+        ctx.exit(EXIT_QUARANTINED)
+
+
+def _print_demo(
+    app: AppContext,
+    counts: dict[str, int],
+    formats: dict[str, int],
+    found_sources: Sequence[Any],
+    rows: Sequence[Any],
+) -> None:
+    console = _console()
+    console.rule("[bold]Broadsheet demo")
+    console.print(
+        f"{counts['raw_documents']} inputs ("
+        + ", ".join(f"{n} {fmt}" for fmt, n in sorted(formats.items()))
+        + f") -> {counts['articles']} articles from {counts['sources']} sources; "
+        f"{counts['duplicates']} exact copies of wire stories linked to their original; "
+        f"{counts['feeds']} feed subscriptions; {counts['quarantined']} quarantined."
+    )
+    table = Table(title="Sources")
+    table.add_column("source")
+    table.add_column("articles", justify="right")
+    for source in found_sources:
+        table.add_row(source.name, str(source.articles))
+    console.print(table)
+    by_id = {a.id: a for a in rows}
+    listing = Table(title="Articles (oldest first)")
+    for column in ("id", "published (UTC)", "source", "title", "copy of"):
+        listing.add_column(column, overflow="fold")
+    for article in sorted(rows, key=lambda a: (a.published_at, a.id)):
+        original = by_id.get(article.duplicate_of) if article.duplicate_of else None
+        listing.add_row(
+            str(article.id),
+            article.published_at.strftime("%m-%d %H:%M"),
+            article.source,
+            article.title,
+            f"{original.id} ({original.source})" if original else "",
+        )
+    console.print(listing)
+    console.print(
+        f"\nStore: {app.settings.db_url}\nTry: broadsheet --db {app.settings.db_url} "
+        "article ID   ·   … search 'strike'   ·   … quarantine"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="broadsheet")

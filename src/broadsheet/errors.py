@@ -1,0 +1,120 @@
+"""Broadsheet's exceptions.
+
+Every error the library raises on purpose is a ``BroadsheetError``. Callers catch at the grain they
+need; the pipeline turns any of them raised while processing one document into a ``Quarantine``
+record, keyed by the error's stable ``code``.
+
+```
+BroadsheetError
+ ├── ConfigError                  a setting is missing or malformed
+ ├── InputError                   the input itself is unusable
+ │    ├── EmptyInput              zero bytes, only whitespace, or no article text at all
+ │    ├── BinaryInput             an image, archive, executable or other non-text bytes
+ │    ├── TooLarge                over the configured size cap
+ │    ├── UnsupportedFormat       not a format Broadsheet ingests
+ │    ├── HostileInput            entity-expansion XML and similar attacks
+ │    └── InvalidField            a record field has the wrong type or an unparseable value
+ ├── ParseError                   the bytes are text but cannot be understood
+ │    ├── EncodingError           the text encoding is broken or contradicts its byte-order mark
+ │    └── ExtractError            HTML/XML/JSON that yields no article
+ ├── FetchError                   (network errors: reserved for the fetcher)
+ └── StoreError                   the database refused or lacks something
+      ├── NotFound
+      └── Conflict
+```
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BinaryInput",
+    "BroadsheetError",
+    "ConfigError",
+    "Conflict",
+    "EmptyInput",
+    "EncodingError",
+    "ExtractError",
+    "FetchError",
+    "HostileInput",
+    "InputError",
+    "InvalidField",
+    "NotFound",
+    "ParseError",
+    "StoreError",
+    "TooLarge",
+    "UnsupportedFormat",
+]
+
+
+class BroadsheetError(Exception):
+    """Base of every error Broadsheet raises on purpose.
+
+    ``code`` is a stable, machine-readable key (used in quarantine records and JSON errors); the
+    message is for people and names the input it concerns.
+    """
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(BroadsheetError):
+    code = "config_invalid"
+
+
+class InputError(BroadsheetError):
+    code = "input_invalid"
+
+
+class EmptyInput(InputError):
+    code = "input_empty"
+
+
+class BinaryInput(InputError):
+    code = "input_binary"
+
+
+class TooLarge(InputError):
+    code = "input_too_large"
+
+
+class UnsupportedFormat(InputError):
+    code = "input_unsupported_format"
+
+
+class HostileInput(InputError):
+    code = "input_hostile"
+
+
+class InvalidField(InputError):
+    code = "input_invalid_field"
+
+
+class ParseError(BroadsheetError):
+    code = "parse_failed"
+
+
+class EncodingError(ParseError):
+    code = "parse_encoding"
+
+
+class ExtractError(ParseError):
+    code = "parse_no_article"
+
+
+class FetchError(BroadsheetError):
+    code = "fetch_failed"
+
+
+class StoreError(BroadsheetError):
+    code = "store_failed"
+
+
+class NotFound(StoreError):
+    code = "store_not_found"
+
+
+class Conflict(StoreError):
+    code = "store_conflict"

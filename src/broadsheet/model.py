@@ -1,0 +1,358 @@
+"""Broadsheet's records: frozen, slotted dataclasses; every datetime is tz-aware UTC.
+
+Pipeline stages take and return these; the store reads and writes them. Records that come out of
+the pipeline before the store has seen them (``ArticleDraft``, ``QuarantineDraft``,
+``Subscription``) carry no ids; stored records (``Article``, ``Quarantine``, ``Source``) do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, NewType
+
+__all__ = [
+    "Article",
+    "ArticleDraft",
+    "ArticleId",
+    "ArticleVersion",
+    "DocumentOutcome",
+    "Feed",
+    "FeedId",
+    "IngestOptions",
+    "IngestReport",
+    "InputFormat",
+    "ProcessResult",
+    "Quarantine",
+    "QuarantineDraft",
+    "QuarantineId",
+    "RawDocument",
+    "RawId",
+    "Rejected",
+    "SearchHit",
+    "Source",
+    "SourceId",
+    "SourceSummary",
+    "Stage",
+    "StoryId",
+    "Subscription",
+    "ensure_utc",
+]
+
+SourceId = NewType("SourceId", int)
+ArticleId = NewType("ArticleId", int)
+RawId = NewType("RawId", int)
+QuarantineId = NewType("QuarantineId", int)
+FeedId = NewType("FeedId", int)
+StoryId = NewType("StoryId", int)
+
+
+def ensure_utc(value: datetime) -> datetime:
+    """Return ``value`` in UTC; a naive datetime is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class InputFormat(StrEnum):
+    """The kinds of input Broadsheet ingests."""
+
+    TEXT = "text"  # scraped text, one block per line
+    HTML = "html"  # a whole web page
+    JSONL = "jsonl"  # one article per line
+    FEED = "feed"  # RSS 0.9x/1.0/2.0 or Atom
+    OPML = "opml"  # subscription list
+
+
+class Stage(StrEnum):
+    """Where in the pipeline a document was stopped (for quarantine records)."""
+
+    READ = "read"
+    DECODE = "decode"
+    EXTRACT = "extract"
+    CLEAN = "clean"
+    FINGERPRINT = "fingerprint"
+    STORE = "store"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """What the user said about an input (CLI flags or a ``.meta.json`` sidecar).
+
+    ``source`` and ``language`` override what the document says; ``url`` and ``published_at``
+    describe a single-article input (text or HTML) and are fallbacks for items of a JSONL file or a
+    feed that carry none.
+    """
+
+    source: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "url": self.url,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "language": self.language,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IngestOptions:
+        published = data.get("published_at")
+        return cls(
+            source=data.get("source"),
+            url=data.get("url"),
+            published_at=ensure_utc(datetime.fromisoformat(published)) if published else None,
+            language=data.get("language"),
+        )
+
+    def merged_over(self, fallback: IngestOptions) -> IngestOptions:
+        """These options, with unset fields taken from ``fallback``."""
+        return IngestOptions(
+            source=self.source or fallback.source,
+            url=self.url or fallback.url,
+            published_at=self.published_at or fallback.published_at,
+            language=self.language or fallback.language,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RawDocument:
+    """Input bytes exactly as received, kept compressed forever so everything can be re-processed.
+
+    ``size_bytes`` is the size of the original; when it exceeded the cap only the first bytes are
+    in ``data`` and ``truncated`` is true.
+    """
+
+    data: bytes
+    fetched_at: datetime
+    format: InputFormat | None = None
+    origin: str | None = None  # file path or URL the bytes came from
+    options: IngestOptions = field(default_factory=IngestOptions)
+    size_bytes: int | None = None
+    truncated: bool = False
+    id: RawId | None = None
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            object.__setattr__(self, "sha256", hashlib.sha256(self.data).hexdigest())
+        if self.size_bytes is None:
+            object.__setattr__(self, "size_bytes", len(self.data))
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """An outlet: a newspaper, agency or site."""
+
+    id: SourceId
+    name: str
+    site_url: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDraft:
+    """An article as the pipeline produced it, before the store gives it an id.
+
+    ``locator`` says where in its raw document it came from ("line 3", "entry 2") for inputs that
+    hold several articles. ``is_partial`` marks a feed summary, which never replaces a full text.
+    """
+
+    source_name: str
+    title: str
+    paragraphs: tuple[str, ...]
+    published_at: datetime
+    published_at_guessed: bool = False
+    url: str | None = None
+    canonical_url: str | None = None
+    site_url: str | None = None
+    authors: tuple[str, ...] = ()
+    language: str | None = None
+    content_hash: str = ""
+    is_partial: bool = False
+    locator: str | None = None
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored article. ``version`` counts changes the publisher made at the same URL."""
+
+    id: ArticleId
+    raw_id: RawId
+    source_id: SourceId
+    source: str
+    title: str
+    paragraphs: tuple[str, ...]
+    published_at: datetime
+    published_at_guessed: bool
+    url: str | None
+    canonical_url: str | None
+    authors: tuple[str, ...]
+    language: str | None
+    content_hash: str
+    is_partial: bool
+    duplicate_of: ArticleId | None
+    story_id: StoryId | None
+    version: int
+    ingested_at: datetime
+    updated_at: datetime
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleVersion:
+    """One state of an article as its publisher changed it."""
+
+    article_id: ArticleId
+    version: int
+    raw_id: RawId
+    title: str
+    paragraphs: tuple[str, ...]
+    content_hash: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A feed named in an OPML file (fetching it is the fetcher's job)."""
+
+    xml_url: str
+    title: str | None = None
+    html_url: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A stored subscription."""
+
+    id: FeedId
+    xml_url: str
+    title: str | None
+    html_url: str | None
+    categories: tuple[str, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineDraft:
+    """Why one document (or one item of it) was set aside."""
+
+    stage: Stage
+    code: str
+    error_class: str
+    message: str
+    locator: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantine:
+    """A stored quarantine record. The raw input stays in the store under ``raw_id``."""
+
+    id: QuarantineId
+    raw_id: RawId | None
+    origin: str | None
+    stage: Stage
+    code: str
+    error_class: str
+    message: str
+    locator: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessResult:
+    """Everything the pipeline learned from one raw document."""
+
+    raw: RawDocument
+    format: InputFormat | None
+    articles: tuple[ArticleDraft, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
+    quarantines: tuple[QuarantineDraft, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentOutcome:
+    """What happened to one raw document in an ingest or reprocess run.
+
+    ``status`` is ``new`` (first time seen), ``unchanged`` (these exact bytes were ingested before;
+    nothing was processed), or ``reprocessed``.
+    """
+
+    origin: str | None
+    raw_id: RawId | None
+    format: InputFormat | None
+    status: str
+    articles_new: tuple[ArticleId, ...] = ()
+    articles_updated: tuple[ArticleId, ...] = ()
+    articles_unchanged: tuple[ArticleId, ...] = ()
+    feeds_new: int = 0
+    quarantined: tuple[QuarantineDraft, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """Totals of an ingest run plus one outcome per document."""
+
+    documents: tuple[DocumentOutcome, ...]
+    duplicates: int = 0  # articles that are exact copies of an earlier one, after this run
+
+    def count(self, what: str) -> int:
+        """Totals by name: ``documents``, ``new``, ``unchanged``, ``articles_new``, … ."""
+        if what == "documents":
+            return len(self.documents)
+        if what in ("new", "unchanged", "reprocessed"):
+            return sum(1 for d in self.documents if d.status == what)
+        if what == "quarantined":
+            return sum(len(d.quarantined) for d in self.documents)
+        if what == "feeds_new":
+            return sum(d.feeds_new for d in self.documents)
+        return sum(len(getattr(d, what)) for d in self.documents)
+
+    @property
+    def has_quarantined(self) -> bool:
+        return any(d.quarantined for d in self.documents)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One full-text search result with a highlighted snippet (``[`` and ``]`` around matches)."""
+
+    article_id: ArticleId
+    title: str
+    source: str
+    published_at: datetime
+    snippet: str
+    rank: float
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSummary:
+    """A source with how many articles it has in the store."""
+
+    id: SourceId
+    name: str
+    site_url: str | None
+    articles: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An input refused before processing (unreadable file, bad sidecar). ``raw`` is kept if any."""
+
+    origin: str
+    problem: QuarantineDraft
+    raw: RawDocument | None = None

@@ -1,0 +1,198 @@
+"""The pipeline: ``process`` turns one raw document into records; ``ingest`` stores batches of them.
+
+``process`` is pure (no clock, no database): decode -> extract -> clean -> fingerprint. Any failure
+in one document, expected (``BroadsheetError``) or not, becomes a quarantine record for that
+document or item, and processing of the rest goes on. ``ingest`` skips bytes the store has already
+seen, processes the rest and writes each batch in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+from typing import TypeVar
+
+from broadsheet.config import Settings
+from broadsheet.errors import BroadsheetError, TooLarge
+from broadsheet.model import (
+    ArticleDraft,
+    DocumentOutcome,
+    IngestReport,
+    InputFormat,
+    ProcessResult,
+    QuarantineDraft,
+    RawDocument,
+    Rejected,
+    Stage,
+)
+from broadsheet.pipeline.clean import clean
+from broadsheet.pipeline.decode import decode_text
+from broadsheet.pipeline.extract import detect_format, extract, format_for_path
+from broadsheet.pipeline.fingerprint import fingerprint
+from broadsheet.store import Store
+
+__all__ = ["ingest", "process", "reprocess"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Progress = Callable[[int], None]
+
+
+def _problem(stage: Stage, exc: Exception, locator: str | None = None) -> QuarantineDraft:
+    if isinstance(exc, BroadsheetError):
+        code, message = exc.code, exc.message
+    else:
+        # Unexpected: keep the class name so the bug can be found, and log the traceback.
+        code, message = "internal_error", f"unexpected {type(exc).__name__}: {exc}"
+    return QuarantineDraft(
+        stage=stage,
+        code=code,
+        error_class=type(exc).__name__,
+        message=message,
+        locator=locator,
+    )
+
+
+def process(raw: RawDocument, *, now: datetime, settings: Settings) -> ProcessResult:
+    """Run one raw document through decode, extract, clean and fingerprint.
+
+    Never raises for bad input: every problem is in ``result.quarantines`` with the stage where
+    it happened. ``now`` stands in for the publication time of inputs that give none.
+    """
+    stage = Stage.READ
+    fmt: InputFormat | None = raw.format or format_for_path(raw.origin)
+    try:
+        if raw.truncated or len(raw.data) > settings.max_input_bytes:
+            kept = min(len(raw.data), settings.max_input_bytes)
+            raise TooLarge(
+                f"{raw.size_bytes:,} bytes is over the limit of {settings.max_input_bytes:,} "
+                f"(BROADSHEET_MAX_INPUT_BYTES); the first {kept:,} bytes are kept"
+            )
+        stage = Stage.DECODE
+        decoded = decode_text(raw.data)
+        stage = Stage.EXTRACT
+        fmt = detect_format(decoded.text, fmt)
+        extracted = extract(
+            decoded.text,
+            fmt,
+            options=raw.options,
+            now=now,
+            default_language=settings.default_language,
+        )
+    except Exception as exc:
+        if not isinstance(exc, BroadsheetError):
+            logger.exception("process_failed", extra={"raw_id": raw.id, "stage": stage})
+        return ProcessResult(raw=raw, format=fmt, quarantines=(_problem(stage, exc),))
+
+    drafts: list[ArticleDraft] = []
+    problems = list(extracted.item_quarantines)
+    for draft in extracted.articles:
+        stage = Stage.CLEAN
+        try:
+            cleaned = clean(draft)
+            stage = Stage.FINGERPRINT
+            drafts.append(fingerprint(cleaned))
+        except Exception as exc:
+            if not isinstance(exc, BroadsheetError):
+                logger.exception("process_failed", extra={"raw_id": raw.id, "stage": stage})
+            problems.append(_problem(stage, exc, draft.locator))
+    return ProcessResult(
+        raw=raw,
+        format=fmt,
+        articles=tuple(drafts),
+        subscriptions=extracted.subscriptions,
+        quarantines=tuple(problems),
+    )
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def ingest(
+    store: Store,
+    raws: Iterable[RawDocument | Rejected],
+    *,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Process and store ``raws`` in batches of ``settings.ingest_batch_size``.
+
+    Bytes already in the store are not processed again (status ``unchanged``); identical inputs
+    within one run are stored once. A ``Rejected`` input is quarantined as it is, with its raw
+    bytes when it has any. Raises ``StoreError`` only when the database itself fails.
+    """
+    outcomes: list[DocumentOutcome] = []
+    for batch in _batches(raws, settings.ingest_batch_size):
+        known = store.known_raws(item.sha256 for item in _raws_of(batch))
+        results: list[ProcessResult] = []
+        seen: set[str] = set()
+        now = clock()
+        for item in batch:
+            raw = item.raw if isinstance(item, Rejected) else item
+            if raw is None:
+                assert isinstance(item, Rejected)
+                store.record_unreadable(item.origin, item.problem, now=now)
+                outcomes.append(
+                    DocumentOutcome(
+                        item.origin, None, None, "unreadable", quarantined=(item.problem,)
+                    )
+                )
+                continue
+            if raw.sha256 in known or raw.sha256 in seen:
+                # Already stored (or earlier in this batch): no work, and no second copy.
+                outcomes.append(
+                    DocumentOutcome(raw.origin, known.get(raw.sha256), raw.format, "unchanged")
+                )
+                continue
+            seen.add(raw.sha256)
+            if isinstance(item, Rejected):
+                results.append(
+                    ProcessResult(raw=raw, format=raw.format, quarantines=(item.problem,))
+                )
+            else:
+                results.append(process(raw, now=raw.fetched_at, settings=settings))
+        outcomes.extend(store.write_batch(results, now=now))
+        if progress:
+            progress(len(batch))
+    return IngestReport(tuple(outcomes), duplicates=store.counts()["duplicates"])
+
+
+def _raws_of(batch: Iterable[RawDocument | Rejected]) -> Iterator[RawDocument]:
+    for item in batch:
+        raw = item.raw if isinstance(item, Rejected) else item
+        if raw is not None:
+            yield raw
+
+
+def reprocess(
+    store: Store,
+    *,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    quarantined_only: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Re-run the pipeline on stored raw documents, replacing what was derived from them.
+
+    Article ids stay stable; quarantine records whose problem is gone are marked resolved.
+    Publication times that were guessed keep the original ingest time, not the time of reprocess.
+    """
+    outcomes: list[DocumentOutcome] = []
+    ids = store.raw_ids(quarantined_only=quarantined_only)
+    for batch in _batches(ids, settings.ingest_batch_size):
+        now = clock()
+        results = []
+        for raw_id in batch:
+            raw = store.load_raw(raw_id)
+            results.append(process(raw, now=raw.fetched_at, settings=settings))
+        outcomes.extend(store.write_batch(results, now=now, reprocess=True))
+        if progress:
+            progress(len(batch))
+    return IngestReport(tuple(outcomes), duplicates=store.counts()["duplicates"])

@@ -1,0 +1,182 @@
+"""Records as JSON-ready dicts, in the shapes DESIGN's CLI/JSON contract fixes.
+
+The CLI's ``--json`` output and (later) the REST API share these functions, so a key is named
+once. Keys may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from broadsheet.model import (
+    Article,
+    ArticleVersion,
+    DocumentOutcome,
+    Feed,
+    IngestReport,
+    Quarantine,
+    QuarantineDraft,
+    SearchHit,
+    SourceSummary,
+)
+
+__all__ = [
+    "article_json",
+    "article_summary_json",
+    "feed_json",
+    "iso",
+    "quarantine_json",
+    "report_json",
+    "search_hit_json",
+    "source_json",
+    "version_json",
+]
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with an explicit offset, or None."""
+    return value.isoformat() if value else None
+
+
+def article_summary_json(article: Article) -> dict[str, Any]:
+    """The short form used in lists."""
+    return {
+        "id": article.id,
+        "source": article.source,
+        "title": article.title,
+        "url": article.url,
+        "published_at": iso(article.published_at),
+        "published_at_guessed": article.published_at_guessed,
+        "language": article.language,
+        "duplicate_of": article.duplicate_of,
+        "story_id": article.story_id,
+    }
+
+
+def article_json(article: Article, *, duplicates: Sequence[int] = ()) -> dict[str, Any]:
+    """``article ID --json``. ``entities``, ``quotes``, ``figures`` and ``dates`` stay empty
+    lists until the enrichment stages exist, so consumers can rely on the keys now."""
+    return {
+        **article_summary_json(article),
+        "canonical_url": article.canonical_url,
+        "authors": list(article.authors),
+        "paragraphs": list(article.paragraphs),
+        "content_hash": article.content_hash,
+        "is_partial": article.is_partial,
+        "version": article.version,
+        "raw_id": article.raw_id,
+        "duplicates": list(duplicates),
+        "ingested_at": iso(article.ingested_at),
+        "updated_at": iso(article.updated_at),
+        "entities": [],
+        "quotes": [],
+        "figures": [],
+        "dates": [],
+    }
+
+
+def version_json(version: ArticleVersion) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "raw_id": version.raw_id,
+        "title": version.title,
+        "content_hash": version.content_hash,
+        "created_at": iso(version.created_at),
+        "paragraphs": list(version.paragraphs),
+    }
+
+
+def _draft_json(problem: QuarantineDraft) -> dict[str, Any]:
+    return {
+        "stage": problem.stage.value,
+        "code": problem.code,
+        "error_class": problem.error_class,
+        "message": problem.message,
+        "locator": problem.locator,
+    }
+
+
+def quarantine_json(record: Quarantine) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "raw_id": record.raw_id,
+        "origin": record.origin,
+        **_draft_json(
+            QuarantineDraft(
+                record.stage, record.code, record.error_class, record.message, record.locator
+            )
+        ),
+        "created_at": iso(record.created_at),
+        "resolved_at": iso(record.resolved_at),
+    }
+
+
+def _outcome_json(outcome: DocumentOutcome) -> dict[str, Any]:
+    return {
+        "origin": outcome.origin,
+        "raw_id": outcome.raw_id,
+        "format": outcome.format.value if outcome.format else None,
+        "status": outcome.status,
+        "articles_new": list(outcome.articles_new),
+        "articles_updated": list(outcome.articles_updated),
+        "articles_unchanged": list(outcome.articles_unchanged),
+        "feeds_new": outcome.feeds_new,
+        "quarantined": [_draft_json(p) for p in outcome.quarantined],
+    }
+
+
+REPORT_TOTALS = (
+    "documents",
+    "new",
+    "unchanged",
+    "articles_new",
+    "articles_updated",
+    "articles_unchanged",
+    "feeds_new",
+    "quarantined",
+)
+
+
+def report_json(report: IngestReport, *, skipped: Sequence[str] = ()) -> dict[str, Any]:
+    """``ingest --json`` / ``reprocess --json``: totals, then one entry per document."""
+    totals = {name: report.count(name) for name in REPORT_TOTALS}
+    totals["duplicates_in_store"] = report.duplicates
+    totals["skipped"] = len(skipped)
+    return {
+        "totals": totals,
+        "documents": [_outcome_json(o) for o in report.documents],
+        "skipped": list(skipped),
+    }
+
+
+def search_hit_json(hit: SearchHit) -> dict[str, Any]:
+    return {
+        "id": hit.article_id,
+        "title": hit.title,
+        "source": hit.source,
+        "published_at": iso(hit.published_at),
+        "snippet": hit.snippet,
+        "rank": hit.rank,
+    }
+
+
+def source_json(source: SourceSummary) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "name": source.name,
+        "site_url": source.site_url,
+        "articles": source.articles,
+    }
+
+
+def feed_json(feed: Feed) -> dict[str, Any]:
+    return {
+        "id": feed.id,
+        "xml_url": feed.xml_url,
+        "title": feed.title,
+        "html_url": feed.html_url,
+        "categories": list(feed.categories),
+        "created_at": iso(feed.created_at),
+    }

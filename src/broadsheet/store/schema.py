@@ -1,0 +1,138 @@
+"""Table definitions (SQLAlchemy Core) shared by the store and its queries.
+
+The migrations in ``migrations/versions`` create these tables; this module mirrors the latest
+migration so queries are typed against it. ``tests/store/test_schema.py`` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "UTCDateTime",
+    "article_versions",
+    "articles",
+    "feeds",
+    "metadata",
+    "quarantine",
+    "raw_documents",
+    "sources",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC (SQLite has no time zones); always hands back tz-aware UTC."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; all times must be tz-aware")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("site_url", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+raw_documents = sa.Table(
+    "raw_documents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("format", sa.String(16)),
+    sa.Column("origin", sa.Text),
+    sa.Column("options", sa.JSON, nullable=False),
+    sa.Column("size_bytes", sa.BigInteger, nullable=False),
+    sa.Column("truncated", sa.Boolean, nullable=False),
+    sa.Column("compression", sa.String(16), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+    sa.Column("processed_at", UTCDateTime),
+)
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("identity", sa.Text, nullable=False, unique=True),
+    sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_documents.id"), nullable=False),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
+    sa.Column("locator", sa.Text),
+    sa.Column("url", sa.Text),
+    sa.Column("canonical_url", sa.Text, index=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("authors", sa.JSON, nullable=False),
+    sa.Column("published_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("published_at_guessed", sa.Boolean, nullable=False),
+    sa.Column("language", sa.String(16)),
+    sa.Column("paragraphs", sa.JSON, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("is_partial", sa.Boolean, nullable=False),
+    sa.Column("duplicate_of", sa.Integer, sa.ForeignKey("articles.id"), index=True),
+    sa.Column("story_id", sa.Integer, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("ingested_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+article_versions = sa.Table(
+    "article_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_documents.id"), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("paragraphs", sa.JSON, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("article_id", "version", name="uq_article_versions_article_version"),
+)
+
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_documents.id"), index=True),
+    sa.Column("origin", sa.Text),
+    sa.Column("locator", sa.Text),
+    sa.Column("stage", sa.String(16), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("error_class", sa.String(64), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("resolved_at", UTCDateTime),
+)
+
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("xml_url", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text),
+    sa.Column("html_url", sa.Text),
+    sa.Column("categories", sa.JSON, nullable=False),
+    sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_documents.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

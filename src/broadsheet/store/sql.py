@@ -1,0 +1,794 @@
+"""The store on SQLAlchemy Core: SQLite by default (WAL, FTS5), PostgreSQL later.
+
+All writes of one ingest batch happen in one transaction (``write_batch``): raw documents, articles,
+their versions, quarantine records and feeds land together or not at all. On SQLite the write
+transaction starts with ``BEGIN IMMEDIATE``, so two processes ingesting at once queue on the
+database lock instead of failing half-way when a reader tries to become a writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.pool import StaticPool
+
+from broadsheet.errors import NotFound, StoreError
+from broadsheet.model import (
+    Article,
+    ArticleDraft,
+    ArticleId,
+    ArticleVersion,
+    DocumentOutcome,
+    Feed,
+    FeedId,
+    IngestOptions,
+    InputFormat,
+    ProcessResult,
+    Quarantine,
+    QuarantineDraft,
+    QuarantineId,
+    RawDocument,
+    RawId,
+    SearchHit,
+    SourceId,
+    SourceSummary,
+    Stage,
+    StoryId,
+)
+from broadsheet.store.schema import (
+    UTCDateTime,
+    article_versions,
+    articles,
+    feeds,
+    quarantine,
+    raw_documents,
+    sources,
+)
+from broadsheet.urls import canonical_url
+
+__all__ = ["Store"]
+
+logger = logging.getLogger(__name__)
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_FTS_TOKEN = re.compile(r"\w+\*?")
+# zlib level 6: within a few per cent of level 9 on HTML and text, at a third of the CPU time.
+_ZLIB_LEVEL = 6
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:")
+    if not in_memory:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(
+        url,
+        connect_args={"timeout": 30},
+        poolclass=StaticPool if in_memory else None,
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (pysqlite's implicit BEGIN is DEFERRED).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _fts_query(text: str) -> str:
+    """User words as an FTS5 query: each word quoted (no syntax errors), all must match."""
+    terms = []
+    for token in _FTS_TOKEN.findall(text):
+        word, star = (token[:-1], "*") if token.endswith("*") else (token, "")
+        if word:
+            terms.append(f'"{word}"{star}')
+    return " ".join(terms)
+
+
+@dataclass(slots=True)
+class _BatchState:
+    """Bookkeeping inside one write transaction."""
+
+    now: datetime
+    source_ids: dict[str, SourceId] = field(default_factory=dict)
+    touched_hashes: set[str] = field(default_factory=set)
+
+
+class Store:
+    """Broadsheet's one storage interface. Open with ``Store.open(url)``; close when done."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Connect to ``url`` and bring its schema to the newest migration.
+
+        Raises ``StoreError`` when the database cannot be opened or migrated.
+        """
+        try:
+            engine = _create_engine(url)
+            store = cls(engine)
+            if migrate:
+                store.migrate()
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot open database {_redact(url)}: {exc}") from exc
+        return store
+
+    def migrate(self) -> None:
+        """Run pending Alembic migrations (cheap when the schema is current)."""
+        script = ScriptDirectory(str(_MIGRATIONS))
+        head = script.get_current_head()
+        with self.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        if current == head:
+            return
+        logger.info("store_migrate", extra={"from": current, "to": head})
+        with self.engine.connect() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+            conn.commit()
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    # --- raw documents ---------------------------------------------------------------------------
+
+    def known_raws(self, sha256s: Iterable[str]) -> dict[str, RawId]:
+        """Which of these content hashes are already stored, with their raw ids."""
+        wanted = list(set(sha256s))
+        found: dict[str, RawId] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = conn.execute(
+                    sa.select(raw_documents.c.sha256, raw_documents.c.id).where(
+                        raw_documents.c.sha256.in_(chunk)
+                    )
+                )
+                found.update({row.sha256: RawId(row.id) for row in rows})
+        return found
+
+    def raw_ids(self, *, quarantined_only: bool = False) -> list[RawId]:
+        """Every raw document id in ingest order (or only those with open quarantine records)."""
+        query = sa.select(raw_documents.c.id).order_by(raw_documents.c.id)
+        if quarantined_only:
+            open_ids = sa.select(quarantine.c.raw_id).where(quarantine.c.resolved_at.is_(None))
+            query = query.where(raw_documents.c.id.in_(open_ids))
+        with self.engine.connect() as conn:
+            return [RawId(row.id) for row in conn.execute(query)]
+
+    def load_raw(self, raw_id: RawId) -> RawDocument:
+        """The raw document with its original bytes. Raises ``NotFound``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(raw_documents).where(raw_documents.c.id == raw_id)
+            ).one_or_none()
+        if row is None:
+            raise NotFound(f"no raw document {raw_id}")
+        data = zlib.decompress(row.data) if row.compression == "zlib" else bytes(row.data)
+        return RawDocument(
+            data=data,
+            fetched_at=row.fetched_at,
+            format=InputFormat(row.format) if row.format else None,
+            origin=row.origin,
+            options=IngestOptions.from_json(row.options),
+            size_bytes=row.size_bytes,
+            truncated=row.truncated,
+            id=RawId(row.id),
+            sha256=row.sha256,
+        )
+
+    # --- the batch write -------------------------------------------------------------------------
+
+    def write_batch(
+        self, results: Sequence[ProcessResult], *, now: datetime, reprocess: bool = False
+    ) -> list[DocumentOutcome]:
+        """Store everything learned from ``results`` in one transaction.
+
+        New raw documents are inserted; with ``reprocess`` the results must come from stored raw
+        documents and replace what was derived from them. Raises ``StoreError`` after rolling the
+        whole batch back.
+        """
+        try:
+            with self._write() as conn:
+                state = _BatchState(now=now)
+                outcomes = [self._write_one(conn, state, result, reprocess) for result in results]
+                for content_hash in state.touched_hashes:
+                    _relink_duplicates(conn, content_hash)
+                return outcomes
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"batch of {len(results)} documents rolled back: {exc}") from exc
+
+    def _write_one(
+        self, conn: Connection, state: _BatchState, result: ProcessResult, reprocess: bool
+    ) -> DocumentOutcome:
+        raw = result.raw
+        if reprocess:
+            if raw.id is None:
+                raise StoreError("reprocess needs stored raw documents")
+            raw_id = raw.id
+            conn.execute(
+                raw_documents.update()
+                .where(raw_documents.c.id == raw_id)
+                .values(processed_at=state.now, format=result.format)
+            )
+        else:
+            existing = conn.execute(
+                sa.select(raw_documents.c.id).where(raw_documents.c.sha256 == raw.sha256)
+            ).scalar_one_or_none()
+            if existing is not None:
+                return DocumentOutcome(raw.origin, RawId(existing), result.format, "unchanged")
+            raw_id = RawId(
+                conn.execute(
+                    raw_documents.insert().values(
+                        sha256=raw.sha256,
+                        format=result.format,
+                        origin=raw.origin,
+                        options=raw.options.to_json(),
+                        size_bytes=raw.size_bytes,
+                        truncated=raw.truncated,
+                        compression="zlib",
+                        data=zlib.compress(raw.data, _ZLIB_LEVEL),
+                        fetched_at=raw.fetched_at,
+                        processed_at=state.now,
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )
+
+        _write_quarantine(conn, raw_id, raw.origin, result.quarantines, state.now, reprocess)
+        feeds_new = _write_feeds(conn, raw_id, result, state.now)
+        new: list[ArticleId] = []
+        updated: list[ArticleId] = []
+        unchanged: list[ArticleId] = []
+        for draft in result.articles:
+            status, article_id = _write_article(conn, state, raw_id, draft, reprocess)
+            {"new": new, "updated": updated, "unchanged": unchanged}[status].append(article_id)
+        return DocumentOutcome(
+            origin=raw.origin,
+            raw_id=raw_id,
+            format=result.format,
+            status="reprocessed" if reprocess else "new",
+            articles_new=tuple(new),
+            articles_updated=tuple(updated),
+            articles_unchanged=tuple(unchanged),
+            feeds_new=feeds_new,
+            quarantined=result.quarantines,
+        )
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    def article(self, article_id: int) -> Article:
+        """One article. Raises ``NotFound``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_article_select().where(articles.c.id == article_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no article {article_id}")
+        return _article(row)
+
+    def articles(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        source: str | None = None,
+        include_duplicates: bool = True,
+    ) -> list[Article]:
+        """Articles, newest publication first."""
+        query = _article_select()
+        if source:
+            query = query.where(sources.c.name == source)
+        if not include_duplicates:
+            query = query.where(articles.c.duplicate_of.is_(None))
+        query = query.order_by(articles.c.published_at.desc(), articles.c.id.desc())
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit).offset(offset)).all()
+        return [_article(row) for row in rows]
+
+    def article_versions(self, article_id: int) -> list[ArticleVersion]:
+        """Every version of an article, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(article_versions)
+                .where(article_versions.c.article_id == article_id)
+                .order_by(article_versions.c.version)
+            ).all()
+        return [
+            ArticleVersion(
+                article_id=ArticleId(row.article_id),
+                version=row.version,
+                raw_id=RawId(row.raw_id),
+                title=row.title,
+                paragraphs=tuple(row.paragraphs),
+                content_hash=row.content_hash,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+
+    def duplicates_of(self, article_id: int) -> list[ArticleId]:
+        """Ids of the articles that are exact copies of ``article_id``."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(articles.c.id)
+                .where(articles.c.duplicate_of == article_id)
+                .order_by(articles.c.id)
+            )
+            return [ArticleId(row.id) for row in rows]
+
+    def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
+        """Full-text search over titles and bodies, best match first (FTS5 bm25)."""
+        query = _fts_query(text)
+        if not query:
+            return []
+        if self.engine.dialect.name != "sqlite":
+            raise StoreError("full-text search needs SQLite FTS5 (PostgreSQL search comes later)")
+        sql = sa.text(
+            """
+            SELECT a.id, a.title, s.name AS source, a.published_at,
+                   snippet(articles_fts, 1, '[', ']', '…', 16) AS snippet,
+                   bm25(articles_fts, 5.0, 1.0) AS rank
+            FROM articles_fts
+            JOIN articles a ON a.id = articles_fts.rowid
+            JOIN sources s ON s.id = a.source_id
+            WHERE articles_fts MATCH :query
+            ORDER BY rank
+            LIMIT :limit
+            """
+        ).columns(
+            sa.column("id", sa.Integer),
+            sa.column("title", sa.Text),
+            sa.column("source", sa.Text),
+            sa.column("published_at", UTCDateTime()),
+            sa.column("snippet", sa.Text),
+            sa.column("rank", sa.Float),
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(sql, {"query": query, "limit": limit}).all()
+        return [
+            SearchHit(
+                article_id=ArticleId(row.id),
+                title=row.title,
+                source=row.source,
+                published_at=row.published_at,
+                snippet=" ".join(row.snippet.split()),
+                rank=float(row.rank),
+            )
+            for row in rows
+        ]
+
+    def quarantine(self, *, include_resolved: bool = False) -> list[Quarantine]:
+        """Quarantine records, oldest first; resolved ones only when asked."""
+        query = sa.select(quarantine).order_by(quarantine.c.id)
+        if not include_resolved:
+            query = query.where(quarantine.c.resolved_at.is_(None))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Quarantine(
+                id=QuarantineId(row.id),
+                raw_id=RawId(row.raw_id) if row.raw_id is not None else None,
+                origin=row.origin,
+                stage=Stage(row.stage),
+                code=row.code,
+                error_class=row.error_class,
+                message=row.message,
+                locator=row.locator,
+                created_at=row.created_at,
+                resolved_at=row.resolved_at,
+            )
+            for row in rows
+        ]
+
+    def record_unreadable(self, origin: str, problem: QuarantineDraft, *, now: datetime) -> None:
+        """Quarantine an input that could not even be read (no raw bytes to keep)."""
+        with self._write() as conn:
+            _insert_quarantine(conn, None, origin, problem, now)
+
+    def sources(self) -> list[SourceSummary]:
+        """Every source with its article count, most articles first."""
+        count = sa.func.count(articles.c.id)
+        query = (
+            sa.select(sources.c.id, sources.c.name, sources.c.site_url, count.label("n"))
+            .select_from(sources.outerjoin(articles, articles.c.source_id == sources.c.id))
+            .group_by(sources.c.id)
+            .order_by(count.desc(), sources.c.name)
+        )
+        with self.engine.connect() as conn:
+            return [
+                SourceSummary(SourceId(r.id), r.name, r.site_url, r.n) for r in conn.execute(query)
+            ]
+
+    def feeds(self) -> list[Feed]:
+        """Stored subscriptions in the order they were added."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(feeds).order_by(feeds.c.id)).all()
+        return [
+            Feed(
+                id=FeedId(r.id),
+                xml_url=r.xml_url,
+                title=r.title,
+                html_url=r.html_url,
+                categories=tuple(r.categories),
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+    def counts(self) -> dict[str, int]:
+        """Row counts for a status line: raw documents, articles, duplicates, sources, …"""
+        queries = {
+            "raw_documents": sa.select(sa.func.count()).select_from(raw_documents),
+            "articles": sa.select(sa.func.count()).select_from(articles),
+            "duplicates": sa.select(sa.func.count())
+            .select_from(articles)
+            .where(articles.c.duplicate_of.is_not(None)),
+            "article_versions": sa.select(sa.func.count()).select_from(article_versions),
+            "sources": sa.select(sa.func.count()).select_from(sources),
+            "feeds": sa.select(sa.func.count()).select_from(feeds),
+            "quarantined": sa.select(sa.func.count())
+            .select_from(quarantine)
+            .where(quarantine.c.resolved_at.is_(None)),
+        }
+        with self.engine.connect() as conn:
+            return {name: int(conn.execute(q).scalar_one()) for name, q in queries.items()}
+
+
+# --- write helpers (all run inside write_batch's transaction) ------------------------------------
+
+
+def _redact(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparseable URL>"
+
+
+def _insert_quarantine(
+    conn: Connection,
+    raw_id: RawId | None,
+    origin: str | None,
+    problem: QuarantineDraft,
+    now: datetime,
+) -> None:
+    conn.execute(
+        quarantine.insert().values(
+            raw_id=raw_id,
+            origin=origin,
+            locator=problem.locator,
+            stage=problem.stage,
+            code=problem.code,
+            error_class=problem.error_class,
+            message=problem.message,
+            created_at=now,
+        )
+    )
+
+
+def _write_quarantine(
+    conn: Connection,
+    raw_id: RawId,
+    origin: str | None,
+    problems: Sequence[QuarantineDraft],
+    now: datetime,
+    reprocess: bool,
+) -> None:
+    keep: set[tuple[str, str, str | None, str]] = set()
+    if reprocess:
+        # A problem that persists keeps its original record; one that went away is resolved.
+        current = {(p.stage.value, p.code, p.locator, p.message) for p in problems}
+        rows = conn.execute(
+            sa.select(quarantine).where(
+                quarantine.c.raw_id == raw_id, quarantine.c.resolved_at.is_(None)
+            )
+        ).all()
+        for row in rows:
+            key = (row.stage, row.code, row.locator, row.message)
+            if key in current:
+                keep.add(key)
+            else:
+                conn.execute(
+                    quarantine.update().where(quarantine.c.id == row.id).values(resolved_at=now)
+                )
+    for problem in problems:
+        if (problem.stage.value, problem.code, problem.locator, problem.message) not in keep:
+            _insert_quarantine(conn, raw_id, origin, problem, now)
+
+
+def _write_feeds(conn: Connection, raw_id: RawId, result: ProcessResult, now: datetime) -> int:
+    added = 0
+    for subscription in result.subscriptions:
+        key = canonical_url(subscription.xml_url)
+        exists = conn.execute(
+            sa.select(feeds.c.id).where(feeds.c.xml_url == key)
+        ).scalar_one_or_none()
+        if exists is not None:
+            continue
+        conn.execute(
+            feeds.insert().values(
+                xml_url=key,
+                title=subscription.title,
+                html_url=subscription.html_url,
+                categories=list(subscription.categories),
+                raw_id=raw_id,
+                created_at=now,
+            )
+        )
+        added += 1
+    return added
+
+
+def _source_id(conn: Connection, state: _BatchState, name: str, site_url: str | None) -> SourceId:
+    cached = state.source_ids.get(name)
+    if cached is not None:
+        return cached
+    row = conn.execute(
+        sa.select(sources.c.id, sources.c.site_url).where(sources.c.name == name)
+    ).one_or_none()
+    if row is None:
+        source_id = SourceId(
+            conn.execute(
+                sources.insert().values(name=name, site_url=site_url, created_at=state.now)
+            ).inserted_primary_key[0]  # type: ignore[index]
+        )
+    else:
+        source_id = SourceId(row.id)
+        if row.site_url is None and site_url:
+            conn.execute(sources.update().where(sources.c.id == row.id).values(site_url=site_url))
+    state.source_ids[name] = source_id
+    return source_id
+
+
+def _article_values(draft: ArticleDraft) -> dict[str, Any]:
+    return {
+        "url": draft.url,
+        "canonical_url": draft.canonical_url,
+        "title": draft.title,
+        "authors": list(draft.authors),
+        "published_at": draft.published_at,
+        "published_at_guessed": draft.published_at_guessed,
+        "language": draft.language,
+        "paragraphs": list(draft.paragraphs),
+        "body": draft.body,
+        "content_hash": draft.content_hash,
+        "is_partial": draft.is_partial,
+        "locator": draft.locator,
+    }
+
+
+def _write_article(
+    conn: Connection, state: _BatchState, raw_id: RawId, draft: ArticleDraft, reprocess: bool
+) -> tuple[str, ArticleId]:
+    """Insert, version or leave alone one article; returns (status, id)."""
+    source_id = _source_id(conn, state, draft.source_name, draft.site_url)
+    identity = (
+        f"url:{draft.canonical_url}"
+        if draft.canonical_url
+        else f"text:{source_id}:{draft.content_hash}"
+    )
+    existing = conn.execute(
+        sa.select(
+            articles.c.id,
+            articles.c.content_hash,
+            articles.c.title,
+            articles.c.is_partial,
+            articles.c.version,
+            articles.c.raw_id,
+        ).where(articles.c.identity == identity)
+    ).one_or_none()
+    if existing is None and reprocess:
+        # The text changed under a content-derived identity: find what this raw made before.
+        existing = conn.execute(
+            sa.select(
+                articles.c.id,
+                articles.c.content_hash,
+                articles.c.title,
+                articles.c.is_partial,
+                articles.c.version,
+                articles.c.raw_id,
+            ).where(
+                articles.c.raw_id == raw_id,
+                articles.c.locator.is_(None)
+                if draft.locator is None
+                else articles.c.locator == draft.locator,
+            )
+        ).first()
+    values = _article_values(draft)
+    values["identity"] = identity
+    state.touched_hashes.add(draft.content_hash)
+
+    if existing is None:
+        article_id = ArticleId(
+            conn.execute(
+                articles.insert().values(
+                    raw_id=raw_id,
+                    source_id=source_id,
+                    version=1,
+                    ingested_at=state.now,
+                    updated_at=state.now,
+                    **values,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        )
+        _insert_version(conn, article_id, 1, raw_id, draft, state.now)
+        return "new", article_id
+
+    article_id = ArticleId(existing.id)
+    same_content = existing.content_hash == draft.content_hash and existing.title == draft.title
+    if reprocess and existing.raw_id == raw_id:
+        # Our pipeline changed, not the publisher: rewrite this version in place.
+        state.touched_hashes.add(existing.content_hash)
+        conn.execute(
+            articles.update()
+            .where(articles.c.id == article_id)
+            .values(source_id=source_id, updated_at=state.now, **values)
+        )
+        conn.execute(
+            article_versions.update()
+            .where(
+                article_versions.c.article_id == article_id,
+                article_versions.c.version == existing.version,
+            )
+            .values(
+                title=draft.title,
+                paragraphs=list(draft.paragraphs),
+                content_hash=draft.content_hash,
+            )
+        )
+        return ("unchanged" if same_content else "updated"), article_id
+    if same_content or (draft.is_partial and not existing.is_partial):
+        # Nothing new, or only a feed summary of a text we already hold in full.
+        return "unchanged", article_id
+    if reprocess:
+        older = conn.execute(
+            sa.select(article_versions.c.id).where(
+                article_versions.c.article_id == article_id,
+                article_versions.c.raw_id == raw_id,
+            )
+        ).first()
+        if older is not None:
+            # An older version re-derived: refresh its record, the current text stays.
+            conn.execute(
+                article_versions.update()
+                .where(article_versions.c.id == older.id)
+                .values(
+                    title=draft.title,
+                    paragraphs=list(draft.paragraphs),
+                    content_hash=draft.content_hash,
+                )
+            )
+            return "unchanged", article_id
+    version = existing.version + 1
+    state.touched_hashes.add(existing.content_hash)
+    conn.execute(
+        articles.update()
+        .where(articles.c.id == article_id)
+        .values(raw_id=raw_id, source_id=source_id, version=version, updated_at=state.now, **values)
+    )
+    _insert_version(conn, article_id, version, raw_id, draft, state.now)
+    return "updated", article_id
+
+
+def _insert_version(
+    conn: Connection,
+    article_id: ArticleId,
+    version: int,
+    raw_id: RawId,
+    draft: ArticleDraft,
+    now: datetime,
+) -> None:
+    conn.execute(
+        article_versions.insert().values(
+            article_id=article_id,
+            version=version,
+            raw_id=raw_id,
+            title=draft.title,
+            paragraphs=list(draft.paragraphs),
+            content_hash=draft.content_hash,
+            created_at=now,
+        )
+    )
+
+
+def _relink_duplicates(conn: Connection, content_hash: str) -> None:
+    """Point every full-text copy with this hash at the earliest published one.
+
+    Feed summaries are never grouped: a two-sentence teaser equal to another is not wire copy.
+    """
+    rows = conn.execute(
+        sa.select(articles.c.id, articles.c.duplicate_of, articles.c.is_partial)
+        .where(articles.c.content_hash == content_hash)
+        .order_by(articles.c.published_at, articles.c.id)
+    ).all()
+    full = [row for row in rows if not row.is_partial]
+    original = full[0].id if full else None
+    for row in rows:
+        target = None if row.is_partial or row.id == original else original
+        if row.duplicate_of != target:
+            conn.execute(
+                articles.update().where(articles.c.id == row.id).values(duplicate_of=target)
+            )
+
+
+def _article_select() -> sa.Select[Any]:
+    return sa.select(articles, sources.c.name.label("source_name")).join(
+        sources, sources.c.id == articles.c.source_id
+    )
+
+
+def _article(row: Row[Any]) -> Article:
+    return Article(
+        id=ArticleId(row.id),
+        raw_id=RawId(row.raw_id),
+        source_id=SourceId(row.source_id),
+        source=row.source_name,
+        title=row.title,
+        paragraphs=tuple(row.paragraphs),
+        published_at=row.published_at,
+        published_at_guessed=row.published_at_guessed,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        authors=tuple(row.authors),
+        language=row.language,
+        content_hash=row.content_hash,
+        is_partial=row.is_partial,
+        duplicate_of=ArticleId(row.duplicate_of) if row.duplicate_of is not None else None,
+        story_id=StoryId(row.story_id) if row.story_id is not None else None,
+        version=row.version,
+        ingested_at=row.ingested_at,
+        updated_at=row.updated_at,
+    )
