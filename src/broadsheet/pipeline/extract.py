@@ -7,6 +7,7 @@ becomes a ``QuarantineDraft`` with a locator while the other items go on.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -70,6 +71,9 @@ UNKNOWN_SOURCE = "unknown"
 # teasers in RSS feeds we have seen run one to three sentences (20-70 words); article bodies run
 # to hundreds. A teaser never replaces a full text and is never linked as wire copy.
 TEASER_MAX_WORDS = 80
+# A web page whose main text is shorter than this is a menu, login wall or error page, not an
+# article: the shortest news briefs we know (one-paragraph wire flashes) run to 25-40 words.
+MIN_PAGE_WORDS = 15
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 # Entity declarations are how "billion laughs" and external-entity attacks are built; no feed or
@@ -77,6 +81,31 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _ENTITY_DECL = re.compile(r"<!ENTITY", re.I)
 _ROOT_ELEMENT = re.compile(r"<([A-Za-z_][\w.:-]*)")
 _PROLOG_SKIP = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)", re.S)
+_FEED_END = re.compile(r"</(?:[\w.-]+:)?(?:rss|feed|RDF)>\s*$")
+_PUBLISHED_META = frozenset(
+    {
+        "article:published_time",
+        "og:published_time",
+        "datepublished",
+        "pubdate",
+        "publishdate",
+        "publish-date",
+        "dc.date.issued",
+        "dcterms.created",
+        "sailthru.date",
+        "parsely-pub-date",
+    }
+)
+_JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]+)"')
+# Publication metadata sits in <head> or near the top of <article>; 200,000 characters covers
+# the heaviest news page heads we have seen (inline CSS and scripts included).
+_HEAD_SCAN_CHARS = 200_000
+# Breadcrumbs and menus: "Home > World", "Subscribe | Log in", "News › Europe".
+_NAV_SEPARATOR = re.compile(r"\s(?:>|›|»|\||/)\s")
+# Headlines run 5-15 words; section labels and "Skip to content" run 1-3.
+_MIN_HEADLINE_WORDS = 4
+# The headline of a scraped page comes before the body starts: within its first dozen lines.
+_HEADLINE_SEARCH_LINES = 12
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _HTML_LANG = re.compile(r"""<html[^>]*\slang\s*=\s*["']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)""", re.I)
 
@@ -231,12 +260,36 @@ def _plain(value: object) -> str:
 # --- scraped text ---------------------------------------------------------------------------
 
 
+def _is_headline_like(line: str, source: str | None) -> bool:
+    if source and line.casefold() == source.casefold():
+        return False
+    if _NAV_SEPARATOR.search(line):
+        return False
+    return len(line.split()) >= _MIN_HEADLINE_WORDS
+
+
+def _headline_index(lines: Sequence[str], source: str | None) -> int:
+    """Where the headline of a scraped page is: the first headline-like line near the top.
+
+    Scraped pages often open with the site name, "Skip to content" or a breadcrumb trail; those
+    lines stay in the body for the cleaner to judge, but are never the title.
+    """
+    for index, line in enumerate(lines[:_HEADLINE_SEARCH_LINES]):
+        if _is_headline_like(line, source):
+            return index
+    return 0
+
+
 def _from_text(text: str, ctx: _Context) -> ArticleDraft:
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
     if not lines:
         raise EmptyInput("no text: every line is blank")
-    title, paragraphs = (lines[0], lines[1:]) if len(lines) > 1 else ("", lines)
+    if len(lines) > 1:
+        at = _headline_index(lines, ctx.options.source)
+        title, paragraphs = lines[at], lines[:at] + lines[at + 1 :]
+    else:
+        title, paragraphs = "", lines
     url, canonical = _urls(ctx.options.url)
     published_at, guessed = _published(None, ctx)
     return ArticleDraft(
@@ -273,6 +326,12 @@ def _from_html_page(text: str, ctx: _Context, *, locator: str | None = None) -> 
     body = getattr(document, "text", None) if document is not None else None
     if not body or not body.strip():
         raise ExtractError("no article text found in the HTML page")
+    words = len(body.split())
+    if words < MIN_PAGE_WORDS:
+        raise ExtractError(
+            f"no article text found in the HTML page: only {words} words of main text "
+            f"(under {MIN_PAGE_WORDS}); an index, login or error page"
+        )
     page_url = ctx.options.url or getattr(document, "url", None)
     try:
         url, canonical = _urls(page_url)
@@ -280,13 +339,11 @@ def _from_html_page(text: str, ctx: _Context, *, locator: str | None = None) -> 
         if ctx.options.url:
             raise
         url, canonical = None, None  # a page's own bad canonical link is not worth a quarantine
+    found_date = _page_timestamp(text)
     date_text = getattr(document, "date", None)
-    found_date: datetime | None = None
-    if date_text:
-        try:
+    if found_date is None and date_text:
+        with contextlib.suppress(InvalidField):
             found_date = parse_timestamp(date_text, field="page date")
-        except InvalidField:
-            found_date = None
     published_at, guessed = _published(found_date, ctx, override=True)
     author = getattr(document, "author", None) or ""
     authors = tuple(a.strip() for a in author.split(";") if a.strip())
@@ -305,6 +362,33 @@ def _from_html_page(text: str, ctx: _Context, *, locator: str | None = None) -> 
         language=_language(lang.group(1).split("-")[0] if lang else None, ctx),
         locator=locator,
     )
+
+
+def _page_timestamp(text: str) -> datetime | None:
+    """The publication time a page states with a time of day (meta tags, JSON-LD, <time>).
+
+    htmldate (inside trafilatura) is built to find the *date* and often returns midnight; for
+    ordering wire copy against its re-runs the hour matters, so the explicit fields come first.
+    """
+    try:
+        doc = lxml.html.document_fromstring(text[:_HEAD_SCAN_CHARS])
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    candidates: list[str] = []
+    for meta in doc.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if key in _PUBLISHED_META and meta.get("content"):
+            candidates.append(meta.get("content", ""))
+    for script in doc.iter("script"):
+        if (script.get("type") or "").lower() == "application/ld+json" and script.text:
+            candidates.extend(_JSONLD_PUBLISHED.findall(script.text))
+    candidates.extend(t.get("datetime", "") for t in doc.iter("time") if t.get("datetime"))
+    for value in candidates:
+        if "T" not in value and ":" not in value:
+            continue  # a bare date: let htmldate weigh it against the rest of the page
+        with contextlib.suppress(InvalidField):
+            return parse_timestamp(value, field="page date")
+    return None
 
 
 # --- JSON Lines -----------------------------------------------------------------------------
@@ -520,11 +604,19 @@ def _from_feed(text: str, ctx: _Context) -> Extracted:
             raise ParseError("not an RSS or Atom feed")
         raise EmptyInput(f"feed ({parsed.get('version')}) has no entries")
     feed_meta: Mapping[str, Any] = parsed.get("feed") or {}
+    # feedparser's lenient parser recovers entries from a cut-off download; all but the last are
+    # whole, the last may be cut mid-text and must not pass for the article.
+    truncated = bool(parsed.get("bozo")) and not _FEED_END.search(text[-256:])
     articles: list[ArticleDraft] = []
     problems: list[QuarantineDraft] = []
     for number, entry in enumerate(entries, start=1):
         locator = f"entry {number}"
         try:
+            if truncated and number == len(entries):
+                raise ParseError(
+                    "the feed ends before its closing tag (truncated download?): "
+                    "this last entry may be incomplete"
+                )
             articles.append(_feed_entry(entry, feed_meta, ctx, locator))
         except BroadsheetError as exc:
             problems.append(_item_problem(exc, locator))

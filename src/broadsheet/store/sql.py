@@ -149,7 +149,7 @@ class Store:
             store = cls(engine)
             if migrate:
                 store.migrate()
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
             raise StoreError(f"cannot open database {_redact(url)}: {exc}") from exc
         return store
 

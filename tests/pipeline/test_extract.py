@@ -1,0 +1,275 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from broadsheet.errors import (
+    BroadsheetError,
+    EmptyInput,
+    ExtractError,
+    HostileInput,
+    ParseError,
+    UnsupportedFormat,
+)
+from broadsheet.model import IngestOptions, InputFormat
+from broadsheet.pipeline.extract import (
+    detect_format,
+    extract,
+    format_for_path,
+    html_to_paragraphs,
+)
+from tests.conftest import LONG_PARAGRAPHS, NOW, article_html
+
+OPTS = IngestOptions()
+
+
+def run(text: str, fmt: InputFormat, options: IngestOptions = OPTS):
+    return extract(text, fmt, options=options, now=NOW)
+
+
+def test_format_for_path_by_extension() -> None:
+    assert format_for_path("a/b/story.TXT") is InputFormat.TEXT
+    assert format_for_path("page.htm") is InputFormat.HTML
+    assert format_for_path("dump.jsonl") is InputFormat.JSONL
+    assert format_for_path("feed.atom") is InputFormat.FEED
+    assert format_for_path("subs.opml") is InputFormat.OPML
+    assert format_for_path("notes.md") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "expected"),
+    [
+        ('<?xml version="1.0"?>\n<opml version="2.0"><body/></opml>', InputFormat.FEED, "opml"),
+        ("<!-- saved -->\n<rss version='2.0'><channel/></rss>", InputFormat.FEED, "feed"),
+        ('<feed xmlns="http://www.w3.org/2005/Atom"></feed>', None, "feed"),
+        ('<?xml version="1.0"?><rdf:RDF xmlns:rdf="x"></rdf:RDF>', InputFormat.FEED, "feed"),
+        ("<!DOCTYPE html><html><body>x</body></html>", None, "html"),
+        ('{"title": "x"}\n', None, "jsonl"),
+        ("Headline\nBody line.\n", None, "text"),
+    ],
+)
+def test_detect_format(text: str, hint: InputFormat | None, expected: str) -> None:
+    assert detect_format(text, hint).value == expected
+
+
+def test_detect_format_refuses_other_xml() -> None:
+    with pytest.raises(UnsupportedFormat, match="<svg>"):
+        detect_format(
+            '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', InputFormat.FEED
+        )
+
+
+def test_text_first_line_is_title_and_options_apply() -> None:
+    published = datetime(2026, 11, 12, 9, 30, tzinfo=UTC)
+    options = IngestOptions(
+        source="Daily Lantern",
+        url="https://dailylantern.example/news/talks?utm_medium=social#top",
+        published_at=published,
+        language="en",
+    )
+    result = run("Talks resume\n\nFirst paragraph.\nSecond paragraph.\n", InputFormat.TEXT, options)
+    (draft,) = result.articles
+    assert draft.title == "Talks resume"
+    assert draft.paragraphs == ("First paragraph.", "Second paragraph.")
+    assert draft.source_name == "Daily Lantern"
+    assert draft.canonical_url == "https://dailylantern.example/news/talks"
+    assert draft.published_at == published
+    assert draft.published_at_guessed is False
+    assert draft.language == "en"
+
+
+def test_text_without_date_is_marked_as_guess() -> None:
+    (draft,) = run("Headline\nBody.\n", InputFormat.TEXT).articles
+    assert draft.published_at == NOW
+    assert draft.published_at_guessed is True
+    assert draft.source_name == "unknown"
+
+
+def test_html_page_metadata_and_main_text() -> None:
+    html = article_html(
+        "EU and China resume tariff talks",
+        LONG_PARAGRAPHS,
+        extra_head='<link rel="canonical" href="https://harbourledger.example/world/tariffs">'
+        '<meta property="article:published_time" content="2026-11-12T10:15:00+01:00">',
+    )
+    (draft,) = run(html, InputFormat.HTML).articles
+    assert draft.title == "EU and China resume tariff talks"
+    assert draft.source_name == "The Harbour Ledger"
+    assert draft.authors == ("Ines Varga",)
+    assert draft.published_at == datetime(2026, 11, 12, 9, 15, tzinfo=UTC)
+    assert draft.published_at_guessed is False
+    assert draft.canonical_url == "https://harbourledger.example/world/tariffs"
+    assert draft.language == "en"
+    body = "\n".join(draft.paragraphs)
+    assert "€2.1 billion" in body
+    assert "All rights reserved" not in body
+    assert "Other story" not in body
+
+
+def test_html_without_article_text_is_an_extract_error() -> None:
+    html = "<html><head><title>x</title><script>var a = 1;</script></head><body><nav>Home</nav></body></html>"
+    with pytest.raises(ExtractError, match="no article text"):
+        run(html, InputFormat.HTML)
+
+
+def test_jsonl_records_and_per_line_problems() -> None:
+    lines = [
+        json.dumps(
+            {
+                "title": "Wire: talks",
+                "text": "One.\n\nTwo.",
+                "url": "https://meridianwire.example/a",
+                "published_at": "2026-11-10T08:00:00Z",
+                "source": "Meridian Wire",
+                "authors": ["A. Writer"],
+            }
+        ),
+        "",
+        "{not json",
+        json.dumps({"title": "no body"}),
+        json.dumps({"title": "html one", "html": "<p>Alpha.</p><p>Beta <b>bold</b>.</p>"}),
+        json.dumps([1, 2]),
+    ]
+    result = run("\n".join(lines), InputFormat.JSONL)
+    assert [d.title for d in result.articles] == ["Wire: talks", "html one"]
+    assert result.articles[0].paragraphs == ("One.", "Two.")
+    assert result.articles[0].authors == ("A. Writer",)
+    assert result.articles[1].paragraphs == ("Alpha.", "Beta bold.")
+    assert result.articles[1].locator == "line 5"
+    problems = {q.locator: q for q in result.item_quarantines}
+    assert set(problems) == {"line 3", "line 4", "line 6"}
+    assert problems["line 3"].code == "parse_failed"
+    assert "neither" in problems["line 4"].message
+    assert "expected a JSON object, got list" in problems["line 6"].message
+
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>Northgate Courier</title><link>https://northgatecourier.example/</link>
+<language>en-gb</language>
+<item><title>Talks resume in Brussels</title>
+<link>https://northgatecourier.example/news/talks?utm_source=rss</link>
+<pubDate>Thu, 12 Nov 2026 10:00:00 +0100</pubDate><dc:creator>Tom Reyes</dc:creator>
+<description>Short teaser.</description>
+<content:encoded><![CDATA[<p>Full paragraph one.</p><p>Full paragraph two.</p>]]></content:encoded>
+</item>
+<item><title>Teaser only</title><link>https://northgatecourier.example/news/teaser</link>
+<description>Just one sentence about the story.</description></item>
+<item><title>Bad link</title><link>javascript:alert(1)</link><description>x</description></item>
+</channel></rss>"""
+
+
+def test_rss_entries() -> None:
+    result = run(RSS, InputFormat.FEED)
+    first, teaser = result.articles
+    assert first.title == "Talks resume in Brussels"
+    assert first.paragraphs == ("Full paragraph one.", "Full paragraph two.")
+    assert first.source_name == "Northgate Courier"
+    assert first.canonical_url == "https://northgatecourier.example/news/talks"
+    assert first.published_at == datetime(2026, 11, 12, 9, 0, tzinfo=UTC)
+    assert first.authors == ("Tom Reyes",)
+    assert first.language == "en"
+    assert first.is_partial is False
+    assert teaser.is_partial is True
+    assert teaser.published_at_guessed is True
+    (problem,) = result.item_quarantines
+    assert problem.locator == "entry 3"
+    assert "javascript" in problem.message
+
+
+def test_atom_entries() -> None:
+    atom = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Capital Observer</title>
+<link href="https://capitalobserver.example/"/><updated>2026-11-12T10:00:00Z</updated>
+<id>urn:x</id>
+<entry><title>Rates rise</title><link href="https://capitalobserver.example/rates"/>
+<id>urn:1</id><published>2026-11-12T07:30:00Z</published><updated>2026-11-12T08:00:00Z</updated>
+<author><name>Mara Quist</name></author>
+<content type="html">&lt;p&gt;The bank raised rates.&lt;/p&gt;&lt;p&gt;Markets rose.&lt;/p&gt;</content>
+</entry></feed>"""
+    (draft,) = run(atom, InputFormat.FEED).articles
+    assert draft.title == "Rates rise"
+    assert draft.paragraphs == ("The bank raised rates.", "Markets rose.")
+    assert draft.published_at == datetime(2026, 11, 12, 7, 30, tzinfo=UTC)
+    assert draft.authors == ("Mara Quist",)
+    assert draft.source_name == "Capital Observer"
+
+
+def test_feed_refuses_entity_declarations() -> None:
+    bomb = """<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>
+<rss version="2.0"><channel><title>&b;</title></channel></rss>"""
+    with pytest.raises(HostileInput, match="entity"):
+        run(bomb, InputFormat.FEED)
+
+
+def test_malformed_feed_without_entries_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match="malformed feed XML"):
+        run("<rss version='2.0'><channel><title>x<<</title></channel></rss", InputFormat.FEED)
+
+
+def test_truncated_feed_keeps_whole_entries_and_quarantines_the_last() -> None:
+    cut = RSS[: RSS.index("<item><title>Teaser only")] + "<item><title>Half an ent"
+    result = run(cut, InputFormat.FEED)
+    assert [d.title for d in result.articles] == ["Talks resume in Brussels"]
+    (problem,) = result.item_quarantines
+    assert problem.locator == "entry 2"
+    assert "truncated" in problem.message
+
+
+def test_feed_with_no_entries_is_empty() -> None:
+    with pytest.raises(EmptyInput, match="no entries"):
+        run("<rss version='2.0'><channel><title>Quiet</title></channel></rss>", InputFormat.FEED)
+
+
+OPML = """<?xml version="1.0" encoding="utf-8"?>
+<opml version="2.0"><head><title>Subscriptions</title></head><body>
+<outline text="Wire &amp; Business" title="Wire &amp; Business">
+  <outline type="rss" text="Meridian Wire" title="Meridian Wire"
+    xmlUrl="https://meridianwire.example/feed.xml" htmlUrl="https://meridianwire.example/"/>
+  <outline type="rss" text="Bad" xmlUrl="file:///etc/passwd"/>
+</outline>
+<outline type="rss" text="Lantern" xmlUrl="https://dailylantern.example/feed.xml" category="/Tabloids,/UK"/>
+<outline type="rss" text="Lantern again" xmlUrl="https://DailyLantern.example/feed.xml"/>
+</body></opml>"""
+
+
+def test_opml_subscriptions_with_categories() -> None:
+    result = run(OPML, InputFormat.OPML)
+    subs = {s.title: s for s in result.subscriptions}
+    assert set(subs) == {"Meridian Wire", "Lantern"}
+    assert subs["Meridian Wire"].categories == ("Wire & Business",)
+    assert subs["Meridian Wire"].html_url == "https://meridianwire.example/"
+    assert subs["Lantern"].categories == ("Tabloids", "UK")
+    (problem,) = result.item_quarantines
+    assert "scheme 'file' is not allowed" in problem.message
+
+
+def test_opml_malformed_and_empty() -> None:
+    with pytest.raises(ParseError, match="malformed OPML"):
+        run("<opml><body><outline xmlUrl='https://a.example/f'></body>", InputFormat.OPML)
+    with pytest.raises(EmptyInput, match="no feeds"):
+        run("<opml version='2.0'><body><outline text='folder'/></body></opml>", InputFormat.OPML)
+
+
+def test_html_to_paragraphs_drops_scripts_and_splits_blocks() -> None:
+    fragment = (
+        "<div>Intro<br>second line</div><script>evil()</script><ul><li>one</li><li>two</li></ul>"
+    )
+    assert html_to_paragraphs(fragment) == ["Intro", "second line", "one", "two"]
+
+
+@given(st.text(max_size=400), st.sampled_from(list(InputFormat)))
+def test_any_text_gives_drafts_or_a_broadsheet_error(text: str, fmt: InputFormat) -> None:
+    try:
+        result = run(text, fmt)
+    except BroadsheetError:
+        return
+    for draft in result.articles:
+        assert isinstance(draft.title, str)
+        assert all(isinstance(p, str) for p in draft.paragraphs)
