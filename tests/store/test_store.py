@@ -114,7 +114,7 @@ def test_batch_is_atomic(store: Store) -> None:
     bad = ProcessResult(raw(b"bad"), None, (fingerprint(make_draft(title=None)),))
     with pytest.raises(StoreError, match="rolled back"):
         store.write_batch([good, bad], now=NOW)
-    assert store.counts() == {k: 0 for k in store.counts()}
+    assert store.counts() == dict.fromkeys(store.counts(), 0)
 
 
 def test_naive_datetimes_are_refused(store: Store) -> None:

@@ -132,6 +132,8 @@ def ingest(
     for batch in _batches(raws, settings.ingest_batch_size):
         known = store.known_raws(item.sha256 for item in _raws_of(batch))
         results: list[ProcessResult] = []
+        # One slot per input, in input order; None marks those the batch write will answer.
+        slots: list[DocumentOutcome | None] = []
         seen: set[str] = set()
         now = clock()
         for item in batch:
@@ -139,26 +141,27 @@ def ingest(
             if raw is None:
                 assert isinstance(item, Rejected)
                 store.record_unreadable(item.origin, item.problem, now=now)
-                outcomes.append(
+                slots.append(
                     DocumentOutcome(
                         item.origin, None, None, "unreadable", quarantined=(item.problem,)
                     )
                 )
-                continue
-            if raw.sha256 in known or raw.sha256 in seen:
+            elif raw.sha256 in known or raw.sha256 in seen:
                 # Already stored (or earlier in this batch): no work, and no second copy.
-                outcomes.append(
+                slots.append(
                     DocumentOutcome(raw.origin, known.get(raw.sha256), raw.format, "unchanged")
                 )
-                continue
-            seen.add(raw.sha256)
-            if isinstance(item, Rejected):
-                results.append(
-                    ProcessResult(raw=raw, format=raw.format, quarantines=(item.problem,))
-                )
             else:
-                results.append(process(raw, now=raw.fetched_at, settings=settings))
-        outcomes.extend(store.write_batch(results, now=now))
+                seen.add(raw.sha256)
+                slots.append(None)
+                if isinstance(item, Rejected):
+                    results.append(
+                        ProcessResult(raw=raw, format=raw.format, quarantines=(item.problem,))
+                    )
+                else:
+                    results.append(process(raw, now=raw.fetched_at, settings=settings))
+        written = iter(store.write_batch(results, now=now))
+        outcomes.extend(slot if slot is not None else next(written) for slot in slots)
         if progress:
             progress(len(batch))
     return IngestReport(tuple(outcomes), duplicates=store.counts()["duplicates"])

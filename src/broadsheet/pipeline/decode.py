@@ -55,6 +55,8 @@ _SNIFF_BYTES = 4096
 # not a text any person wrote: real scraped text has none, a wrongly decoded binary has many.
 _MAX_CONTROL_RATIO = 0.005
 
+_C0_CONTROLS = bytes(b for b in range(32) if b not in b"\t\n\r\x0b\x0c")
+
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_DECL_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""")
 
@@ -157,6 +159,13 @@ def decode_text(data: bytes, *, declared: str | None = None) -> Decoded:
     if decoded is None:
         if b"\x00" in data:
             raise BinaryInput(f"not text: {data.count(0)} NUL bytes in {len(data)} bytes")
+        controls = len(data) - len(data.translate(None, _C0_CONTROLS))
+        if controls / len(data) > _MAX_CONTROL_RATIO:
+            # Checked on bytes too: a guessed legacy encoding can turn junk into "text".
+            raise BinaryInput(
+                f"not text: {controls} control bytes in {len(data)} bytes; binary data or a "
+                "corrupted file"
+            )
         try:
             decoded = Decoded(data.decode("utf-8"), "utf-8", "utf-8")
         except UnicodeDecodeError:

@@ -100,8 +100,8 @@ _JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]+)"')
 # Publication metadata sits in <head> or near the top of <article>; 200,000 characters covers
 # the heaviest news page heads we have seen (inline CSS and scripts included).
 _HEAD_SCAN_CHARS = 200_000
-# Breadcrumbs and menus: "Home > World", "Subscribe | Log in", "News › Europe".
-_NAV_SEPARATOR = re.compile(r"\s(?:>|›|»|\||/)\s")
+# Breadcrumbs and menus: "Home > World", "Subscribe | Log in", "News \u203a Europe".
+_NAV_SEPARATOR = re.compile(r"\s(?:>|\u203a|\u00bb|\||/)\s")
 # Headlines run 5-15 words; section labels and "Skip to content" run 1-3.
 _MIN_HEADLINE_WORDS = 4
 # The headline of a scraped page comes before the body starts: within its first dozen lines.
