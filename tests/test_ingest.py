@@ -56,8 +56,10 @@ def _write_all_formats(root: Path) -> None:
     (root / "ledger.html").write_text(
         article_html(
             "Brussels and Beijing fail to break deadlock",
-            LONG_PARAGRAPHS[:3]
-            + ["A fourth paragraph only the Ledger has, about what comes next."],
+            [
+                *LONG_PARAGRAPHS[:3],
+                "A fourth paragraph only the Ledger has, about what comes next.",
+            ],
             extra_head='<link rel="canonical" href="https://harbourledger.example/deadlock">'
             '<meta property="article:published_time" content="2026-11-11T07:00:00+00:00">',
         )

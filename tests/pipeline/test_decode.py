@@ -81,7 +81,7 @@ def test_nul_bytes_in_otherwise_ascii_text_are_binary() -> None:
 
 def test_control_characters_mean_binary() -> None:
     junk = bytes(range(1, 9)) * 50 + b"some text"
-    with pytest.raises(BinaryInput, match="control (bytes|characters)"):
+    with pytest.raises(BinaryInput, match=r"control (bytes|characters)"):
         decode_text(junk)
 
 

@@ -163,6 +163,9 @@ class Store:
             return
         logger.info("store_migrate", extra={"from": current, "to": head})
         with self.engine.connect() as conn:
+            # Take the write lock first: two processes opening a new database at once then
+            # migrate one after the other, and the second finds nothing left to do.
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             command.upgrade(_alembic_config(conn), "head")
             conn.commit()
 

@@ -1,0 +1,5 @@
+"""``python -m broadsheet`` runs the CLI."""
+
+from broadsheet.cli import main
+
+main()

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from broadsheet.config import SETTINGS, Settings, db_url
+from broadsheet.errors import ConfigError
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.max_input_bytes == 20_000_000
+    assert settings.db is None
+    assert settings.db_url.endswith("/broadsheet.db")
+
+
+def test_every_setting_parses_from_env(tmp_path: Path) -> None:
+    env = {
+        "BROADSHEET_DB": str(tmp_path / "x.db"),
+        "BROADSHEET_MAX_INPUT_BYTES": "1_000",
+        "BROADSHEET_INGEST_BATCH_SIZE": "5",
+        "BROADSHEET_DEFAULT_LANGUAGE": "EN",
+    }
+    assert {s.env for s in SETTINGS} == set(env)
+    settings = Settings.from_env(env)
+    assert settings.as_dict() == {
+        "db": str(tmp_path / "x.db"),
+        "max_input_bytes": 1000,
+        "ingest_batch_size": 5,
+        "default_language": "en",
+    }
+
+
+def test_file_variant(tmp_path: Path) -> None:
+    secret = tmp_path / "db.txt"
+    secret.write_text("postgresql://u:p@localhost/x\n")
+    assert (
+        Settings.from_env({"BROADSHEET_DB_FILE": str(secret)}).db == "postgresql://u:p@localhost/x"
+    )
+    with pytest.raises(ConfigError, match="BROADSHEET_DB_FILE"):
+        Settings.from_env({"BROADSHEET_DB_FILE": str(tmp_path / "missing")})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BROADSHEET_MAX_INPUT_BYTES", "-3"),
+        ("BROADSHEET_MAX_INPUT_BYTES", "lots"),
+        ("BROADSHEET_INGEST_BATCH_SIZE", "0"),
+        ("BROADSHEET_DEFAULT_LANGUAGE", "en_GB!!"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_db_url_forms(tmp_path: Path) -> None:
+    assert db_url("postgresql://x/y") == "postgresql://x/y"
+    assert db_url(str(tmp_path / "a.db")) == f"sqlite:///{tmp_path / 'a.db'}"

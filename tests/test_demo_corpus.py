@@ -1,0 +1,93 @@
+"""The bundled demo corpus is what the README promises, and the pipeline reads it cleanly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from broadsheet import ingest_files
+from broadsheet.cli import demo_corpus
+from broadsheet.config import Settings
+from broadsheet.store import Store
+from broadsheet.urls import canonical_url
+
+TRUTH = Path(__file__).parent / "data" / "demo_truth"
+
+
+def _truth() -> tuple[list[dict], list[dict]]:
+    events, conflicts = [], []
+    for path in sorted(TRUTH.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        events += data["events"]
+        conflicts += data.get("conflicts", []) + data.get("quote_attribution_conflicts", [])
+    return events, conflicts
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory):
+    settings = Settings(db=str(tmp_path_factory.mktemp("demo") / "demo.db"))
+    store = Store.open(settings.db_url)
+    with demo_corpus() as corpus:
+        report = ingest_files(store, [corpus], settings=settings)
+        files = sorted(p.relative_to(corpus).as_posix() for p in corpus.rglob("*") if p.is_file())
+    yield store, report, files
+    store.close()
+
+
+def test_corpus_size_and_shape(demo_store) -> None:
+    store, report, files = demo_store
+    events, conflicts = _truth()
+    multi_outlet = [e for e in events if len({a["source"] for a in e["articles"]}) >= 2]
+    assert len(multi_outlet) >= 8
+    assert store.counts()["articles"] >= 40
+    assert len(store.sources()) >= 6
+    assert {d.format.value for d in report.documents if d.format} == {
+        "text",
+        "html",
+        "jsonl",
+        "feed",
+        "opml",
+    }
+    assert any(f.endswith(".atom") for f in files) and any(f.endswith(".rss") for f in files)
+    assert len(conflicts) >= 8
+
+
+def test_corpus_ingests_without_quarantine(demo_store) -> None:
+    store, report, _files = demo_store
+    assert not report.has_quarantined, [d.quarantined for d in report.documents if d.quarantined]
+    assert len(store.feeds()) == 7
+
+
+def test_every_truth_article_is_in_the_store(demo_store) -> None:
+    store, _report, _files = demo_store
+    urls = {a.canonical_url for a in store.articles(limit=1000)}
+    for event in _truth()[0]:
+        for article in event["articles"]:
+            assert canonical_url(article["url"]) in urls, article["file"]
+
+
+def test_exact_duplicates_are_all_true_copies(demo_store) -> None:
+    """Every duplicate_of link the store made is a copy the corpus's authors marked as one."""
+    store, _report, _files = demo_store
+    copies = {
+        (canonical_url(a["url"]), canonical_url(a["copy_of"]))
+        for event in _truth()[0]
+        for a in event["articles"]
+        if a.get("copy_of")
+    }
+    by_id = {a.id: a for a in store.articles(limit=1000)}
+    linked = [
+        (a.canonical_url, by_id[a.duplicate_of].canonical_url)
+        for a in by_id.values()
+        if a.duplicate_of
+    ]
+    assert len(linked) >= 5
+    assert set(linked) <= copies
+
+
+def test_text_is_original_fiction_about_fictional_outlets(demo_store) -> None:
+    store, _report, _files = demo_store
+    for article in store.articles(limit=1000):
+        assert article.url and ".example/" in article.url
