@@ -45,7 +45,8 @@ def clean(draft: ArticleDraft) -> ArticleDraft:
     paragraph of text is left.
     """
     title = normalize_space(draft.title.replace("\n", " "))
-    paragraphs = [p for p in (normalize_space(p) for p in draft.paragraphs) if p]
+    # A paragraph is one line: the store joins paragraphs with a blank line and splits on it.
+    paragraphs = [p for p in (normalize_space(p.replace("\n", " ")) for p in draft.paragraphs) if p]
     if title and paragraphs and paragraphs[0].casefold() == title.casefold():
         paragraphs = paragraphs[1:]
     if not paragraphs:

@@ -85,7 +85,7 @@ articles = sa.Table(
     sa.Column("published_at", UTCDateTime, nullable=False, index=True),
     sa.Column("published_at_guessed", sa.Boolean, nullable=False),
     sa.Column("language", sa.String(16)),
-    sa.Column("paragraphs", sa.JSON, nullable=False),
+    # Paragraphs joined by a blank line (no paragraph contains one); FTS5 indexes this column.
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False, index=True),
     sa.Column("is_partial", sa.Boolean, nullable=False),
@@ -104,7 +104,8 @@ article_versions = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_documents.id"), nullable=False),
     sa.Column("title", sa.Text, nullable=False),
-    sa.Column("paragraphs", sa.JSON, nullable=False),
+    # The text of a superseded version; NULL for the current one, whose text is in articles.
+    sa.Column("body", sa.Text),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("article_id", "version", name="uq_article_versions_article_version"),

@@ -345,6 +345,9 @@ class Store:
     def article_versions(self, article_id: int) -> list[ArticleVersion]:
         """Every version of an article, oldest first."""
         with self.engine.connect() as conn:
+            current = conn.execute(
+                sa.select(articles.c.body).where(articles.c.id == article_id)
+            ).scalar_one_or_none()
             rows = conn.execute(
                 sa.select(article_versions)
                 .where(article_versions.c.article_id == article_id)
@@ -356,7 +359,7 @@ class Store:
                 version=row.version,
                 raw_id=RawId(row.raw_id),
                 title=row.title,
-                paragraphs=tuple(row.paragraphs),
+                paragraphs=_paragraphs(row.body if row.body is not None else current),
                 content_hash=row.content_hash,
                 created_at=row.created_at,
             )
@@ -605,7 +608,6 @@ def _article_values(draft: ArticleDraft) -> dict[str, Any]:
         "published_at": draft.published_at,
         "published_at_guessed": draft.published_at_guessed,
         "language": draft.language,
-        "paragraphs": list(draft.paragraphs),
         "body": draft.body,
         "content_hash": draft.content_hash,
         "is_partial": draft.is_partial,
@@ -686,11 +688,7 @@ def _write_article(
                 article_versions.c.article_id == article_id,
                 article_versions.c.version == existing.version,
             )
-            .values(
-                title=draft.title,
-                paragraphs=list(draft.paragraphs),
-                content_hash=draft.content_hash,
-            )
+            .values(title=draft.title, content_hash=draft.content_hash)
         )
         return ("unchanged" if same_content else "updated"), article_id
     if same_content or (draft.is_partial and not existing.is_partial):
@@ -708,15 +706,22 @@ def _write_article(
             conn.execute(
                 article_versions.update()
                 .where(article_versions.c.id == older.id)
-                .values(
-                    title=draft.title,
-                    paragraphs=list(draft.paragraphs),
-                    content_hash=draft.content_hash,
-                )
+                .values(title=draft.title, body=draft.body, content_hash=draft.content_hash)
             )
             return "unchanged", article_id
     version = existing.version + 1
     state.touched_hashes.add(existing.content_hash)
+    # The version being superseded keeps its text in its own row from now on.
+    conn.execute(
+        article_versions.update()
+        .where(
+            article_versions.c.article_id == article_id,
+            article_versions.c.version == existing.version,
+        )
+        .values(
+            body=sa.select(articles.c.body).where(articles.c.id == article_id).scalar_subquery()
+        )
+    )
     conn.execute(
         articles.update()
         .where(articles.c.id == article_id)
@@ -740,7 +745,7 @@ def _insert_version(
             version=version,
             raw_id=raw_id,
             title=draft.title,
-            paragraphs=list(draft.paragraphs),
+            body=None,
             content_hash=draft.content_hash,
             created_at=now,
         )
@@ -767,6 +772,10 @@ def _relink_duplicates(conn: Connection, content_hash: str) -> None:
             )
 
 
+def _paragraphs(body: str | None) -> tuple[str, ...]:
+    return tuple(body.split("\n\n")) if body else ()
+
+
 def _article_select() -> sa.Select[Any]:
     return sa.select(articles, sources.c.name.label("source_name")).join(
         sources, sources.c.id == articles.c.source_id
@@ -780,7 +789,7 @@ def _article(row: Row[Any]) -> Article:
         source_id=SourceId(row.source_id),
         source=row.source_name,
         title=row.title,
-        paragraphs=tuple(row.paragraphs),
+        paragraphs=_paragraphs(row.body),
         published_at=row.published_at,
         published_at_guessed=row.published_at_guessed,
         url=row.url,
