@@ -47,7 +47,10 @@ def _sentence(rng: random.Random) -> str:
 
 
 def _body(rng: random.Random) -> list[str]:
-    return [" ".join(_sentence(rng) for _ in range(rng.randint(2, 4))) for _ in range(rng.randint(5, 10))]
+    return [
+        " ".join(_sentence(rng) for _ in range(rng.randint(2, 4)))
+        for _ in range(rng.randint(5, 10))
+    ]
 
 
 def generate(root: Path, n: int, seed: int) -> dict[str, int]:
@@ -72,7 +75,11 @@ def generate(root: Path, n: int, seed: int) -> dict[str, int]:
         folder.mkdir(parents=True, exist_ok=True)
         lines = ["Home > News", f"Headline {i}: {_sentence(rng)}", "Advertisement", *body()]
         (folder / f"t{i:06}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        meta = {"source": f"Outlet {i % 12}", "url": f"https://outlet{i % 12}.example/t/{i}", "published_at": when(i)}
+        meta = {
+            "source": f"Outlet {i % 12}",
+            "url": f"https://outlet{i % 12}.example/t/{i}",
+            "published_at": when(i),
+        }
         (folder / f"t{i:06}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
     for i in range(counts["html"]):
         folder = root / "html" / f"{i // 500:03}"
@@ -93,7 +100,13 @@ def generate(root: Path, n: int, seed: int) -> dict[str, int]:
     for f in range(0, counts["jsonl"], JSONL_PER_FILE):
         lines = []
         for i in range(f, min(f + JSONL_PER_FILE, counts["jsonl"])):
-            record = {"title": f"Wire {i}", "text": "\n\n".join(body()), "url": f"https://wire.example/{i}", "published_at": when(i), "source": "Wire"}
+            record = {
+                "title": f"Wire {i}",
+                "text": "\n\n".join(body()),
+                "url": f"https://wire.example/{i}",
+                "published_at": when(i),
+                "source": "Wire",
+            }
             lines.append(json.dumps(record))
         (root / "jsonl" / f"w{f:06}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / "feeds").mkdir()
@@ -101,9 +114,10 @@ def generate(root: Path, n: int, seed: int) -> dict[str, int]:
         items = []
         for i in range(f, min(f + FEED_PER_FILE, counts["feed"])):
             content = "".join(f"<p>{p}</p>" for p in body())
+            pub_date = (start + timedelta(minutes=11 * i)).strftime("%a, %d %b %Y %H:%M:%S +0000")
             items.append(
                 f"<item><title>Feed story {i}</title><link>https://courier.example/{i}</link>"
-                f"<pubDate>{(start + timedelta(minutes=11 * i)).strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate>"
+                f"<pubDate>{pub_date}</pubDate>"
                 f"<description><![CDATA[{content}]]></description></item>"
             )
         feed = (
@@ -132,7 +146,10 @@ def main() -> None:
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "broadsheet", "ingest", str(root), "--json"],
-            env=env, capture_output=True, text=True, check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         seconds = time.perf_counter() - started
         if done.returncode != 0:

@@ -48,7 +48,7 @@ def update(check: bool) -> list[str]:
         if not _BLOCK.search(text):
             stale.append(f"{page}: no {START} block")
             continue
-        new = _BLOCK.sub(lambda _m, n=name: expected_block(n), text)
+        new = _BLOCK.sub(expected_block(name).replace("\\", "\\\\"), text, count=1)
         if new != text:
             stale.append(str(page))
             if not check:

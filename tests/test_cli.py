@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import LONG_PARAGRAPHS, article_html
 
 
-def _good_inputs(inputs) -> Path:
+def _good_inputs(inputs: Callable[..., Path]) -> Path:
     inputs(
         "wire.jsonl",
         json.dumps(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from broadsheet.urls import canonical_url
 TRUTH = Path(__file__).parent / "data" / "demo_truth"
 
 
-def _truth() -> tuple[list[dict], list[dict]]:
+def _truth() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     events, conflicts = [], []
     for path in sorted(TRUTH.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))

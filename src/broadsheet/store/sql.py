@@ -215,7 +215,7 @@ class Store:
         with self.engine.connect() as conn:
             return [RawId(row.id) for row in conn.execute(query)]
 
-    def load_raw(self, raw_id: RawId) -> RawDocument:
+    def load_raw(self, raw_id: int) -> RawDocument:
         """The raw document with its original bytes. Raises ``NotFound``."""
         with self.engine.connect() as conn:
             row = conn.execute(
