@@ -35,7 +35,7 @@ def test_ingest_json_report_and_exit_codes(run, inputs) -> None:
     root = inputs("x.txt", "Another headline for the record\nBody.\n").parent
     result = run("ingest", root, "--json")
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["totals"]["articles_new"] == 4
     assert report["totals"]["quarantined"] == 0
     assert {d["format"] for d in report["documents"]} == {"jsonl", "html", "text"}
@@ -43,10 +43,13 @@ def test_ingest_json_report_and_exit_codes(run, inputs) -> None:
     inputs("empty.txt", b"")
     result = run("ingest", root, "--json")
     assert result.exit_code == 3
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["totals"]["unchanged"] == 4
     (bad,) = [d for d in report["documents"] if d["quarantined"]]
     assert bad["quarantined"][0]["code"] == "input_empty"
+    # The warning went to stderr as a JSON log line; stdout stayed one JSON document.
+    (line,) = [json.loads(x) for x in result.stderr.splitlines() if x.startswith("{")]
+    assert (line["event"], line["code"], line["stage"]) == ("quarantined", "input_empty", "decode")
 
 
 def test_ingest_flags_apply_to_text(run, inputs) -> None:
@@ -66,7 +69,7 @@ def test_ingest_flags_apply_to_text(run, inputs) -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.output == ""
-    article = json.loads(run("article", "1", "--json").output)
+    article = json.loads(run("article", "1", "--json").stdout)
     assert article["source"] == "Daily Lantern"
     assert article["published_at"] == "2026-11-12T08:30:00+00:00"
     assert article["published_at_guessed"] is False
@@ -84,9 +87,9 @@ def test_bad_published_at_is_a_usage_error(run, inputs) -> None:
 def test_article_json_contract(run, inputs) -> None:
     _good_inputs(inputs)
     run("ingest", inputs("n.txt", "Headline for n\nx\n").parent, "--quiet")
-    listing = json.loads(run("articles", "--json").output)
+    listing = json.loads(run("articles", "--json").stdout)
     assert {"id", "source", "title", "published_at", "duplicate_of", "story_id"} <= set(listing[0])
-    article = json.loads(run("article", str(listing[0]["id"]), "--json", "--versions").output)
+    article = json.loads(run("article", str(listing[0]["id"]), "--json", "--versions").stdout)
     for key in (
         "id",
         "source",
@@ -117,13 +120,13 @@ def test_readable_outputs(run, inputs) -> None:
     _good_inputs(inputs)
     run("ingest", inputs("n.txt", "Headline for n\nx\n").parent, "--quiet")
     assert "Ledger headline" in run("articles").output
-    listing = json.loads(run("articles", "--json").output)
+    listing = json.loads(run("articles", "--json").stdout)
     wire_id = next(a["id"] for a in listing if a["source"] == "Meridian Wire")
     shown = run("article", str(wire_id)).output
     assert "Wire headline" in shown and "Brussels" in shown
     assert "Meridian Wire" in run("sources").output
     assert "nothing quarantined" in run("quarantine").output
-    hits = json.loads(run("search", "commissioner", "--json").output)
+    hits = json.loads(run("search", "commissioner", "--json").stdout)
     assert {h["title"] for h in hits} == {"Wire headline", "Ledger headline on the talks"}
     assert "[commissioner]" in hits[0]["snippet"]
 
@@ -131,16 +134,16 @@ def test_readable_outputs(run, inputs) -> None:
 def test_quarantine_and_reprocess_commands(run, inputs) -> None:
     root = inputs("bad.html", b"\x89PNG\r\n\x1a\nxxxx").parent
     assert run("ingest", root, "--quiet").exit_code == 3
-    records = json.loads(run("quarantine", "--json").output)
+    records = json.loads(run("quarantine", "--json").stdout)
     assert records[0]["code"] == "input_binary" and records[0]["stage"] == "decode"
     result = run("reprocess", "--quarantined", "--json")
     assert result.exit_code == 3
-    assert json.loads(result.output)["totals"]["documents"] == 1
+    assert json.loads(result.stdout)["totals"]["documents"] == 1
 
 
 def test_config_json_lists_every_setting(run, monkeypatch) -> None:
     monkeypatch.setenv("BROADSHEET_MAX_INPUT_BYTES", "5_000")
-    data = json.loads(run("config", "--json").output)
+    data = json.loads(run("config", "--json").stdout)
     assert data["max_input_bytes"] == 5000
     assert data["db_url"].startswith("sqlite:///")
 
@@ -155,7 +158,7 @@ def test_bad_setting_is_a_clear_error(run, monkeypatch) -> None:
 def test_demo_json_in_fresh_store(run, tmp_path) -> None:
     result = run("demo", "--db", tmp_path / "demo.db", "--json")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["counts"]["quarantined"] == 0
     assert data["counts"]["articles"] >= 40
     assert len(data["sources"]) >= 6

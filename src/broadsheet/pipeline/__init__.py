@@ -161,10 +161,33 @@ def ingest(
                 else:
                     results.append(process(raw, now=raw.fetched_at, settings=settings))
         written = iter(store.write_batch(results, now=now))
-        outcomes.extend(slot if slot is not None else next(written) for slot in slots)
+        done = [slot if slot is not None else next(written) for slot in slots]
+        _log_batch(done, started=now, clock=clock)
+        outcomes.extend(done)
         if progress:
             progress(len(batch))
     return IngestReport(tuple(outcomes), duplicates=store.counts()["duplicates"])
+
+
+def _log_batch(
+    outcomes: Iterable[DocumentOutcome], *, started: datetime, clock: Callable[[], datetime]
+) -> None:
+    count = 0
+    for outcome in outcomes:
+        count += 1
+        for problem in outcome.quarantined:
+            logger.warning(
+                "quarantined",
+                extra={
+                    "raw_id": outcome.raw_id,
+                    "origin": outcome.origin,
+                    "stage": problem.stage.value,
+                    "code": problem.code,
+                    "locator": problem.locator,
+                },
+            )
+    duration_ms = round((clock() - started).total_seconds() * 1000)
+    logger.info("ingest_batch", extra={"documents": count, "duration_ms": duration_ms})
 
 
 def _raws_of(batch: Iterable[RawDocument | Rejected]) -> Iterator[RawDocument]:
@@ -195,7 +218,9 @@ def reprocess(
         for raw_id in batch:
             raw = store.load_raw(raw_id)
             results.append(process(raw, now=raw.fetched_at, settings=settings))
-        outcomes.extend(store.write_batch(results, now=now, reprocess=True))
+        done = store.write_batch(results, now=now, reprocess=True)
+        _log_batch(done, started=now, clock=clock)
+        outcomes.extend(done)
         if progress:
             progress(len(batch))
     return IngestReport(tuple(outcomes), duplicates=store.counts()["duplicates"])
