@@ -67,7 +67,7 @@ CASES = [
         "huge.txt",
         b"Headline\n" + b"A long line of text.\n" * (CAP // 10),
         "input_too_large",
-        "first 200,000 bytes are kept",
+        "only the first 200,000 bytes were kept",
     ),
     Case(
         "nav-only.html",

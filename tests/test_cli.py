@@ -187,3 +187,29 @@ def test_real_process_json_stdout_is_pure(tmp_path, inputs) -> None:
         check=True,
     )
     assert len(json.loads(listed.stdout)) == 3
+
+
+def test_url_with_a_directory_is_a_usage_error(run, inputs) -> None:
+    root = inputs("a.txt", "Headline one two three\nBody.\n").parent
+    result = run("ingest", root, "--url", "https://x.example/a")
+    assert result.exit_code == 2
+    assert "--url names one article" in result.output
+
+
+def test_quarantine_resolve(run, inputs) -> None:
+    root = inputs("bad.txt", b"").parent
+    run("ingest", root, "--quiet")
+    (record,) = json.loads(run("quarantine", "--json").stdout)
+    assert run("quarantine", "--resolve", "999").exit_code == 1
+    result = run("quarantine", "--resolve", str(record["id"]), "--json")
+    assert json.loads(result.stdout) == []
+    listed = run("quarantine", "--all").output
+    assert "resolved" in listed and "input_empty" in listed
+
+
+def test_config_hides_database_password(run) -> None:
+    data = json.loads(
+        run("--db", "postgresql://broadsheet:s3cret@db.internal/news", "config", "--json").stdout
+    )
+    assert "s3cret" not in json.dumps(data)
+    assert data["db_url"] == "postgresql://broadsheet:***@db.internal/news"

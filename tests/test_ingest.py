@@ -263,3 +263,88 @@ def test_same_bytes_twice_in_one_batch_stored_once(
     report = ingest_files(store, [tmp_path / "a.txt", tmp_path / "b.txt"], settings=settings)
     assert [d.status for d in report.documents] == ["new", "unchanged"]
     assert store.counts()["raw_documents"] == 1
+
+
+def test_fixing_a_broken_sidecar_and_ingesting_again(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    story = tmp_path / "story.txt"
+    story.write_text("A headline for the sidecar story\nBody of the story.\n")
+    sidecar = tmp_path / "story.meta.json"
+    sidecar.write_text('{"source": "Daily Lantern", "published_at": "someday"}')
+    first = ingest_files(store, [story], settings=settings)
+    (record,) = store.quarantine()
+    assert record.code == "input_invalid_field" and "someday" in record.message
+    assert store.counts()["articles"] == 0
+    # Reprocessing alone cannot fix it: the problem travels with the stored raw document.
+    reprocess(store, settings=settings, clock=lambda: datetime.now(UTC))
+    assert [q.id for q in store.quarantine()] == [record.id]
+
+    sidecar.write_text('{"source": "Daily Lantern", "published_at": "2026-11-12T10:00:00Z"}')
+    second = ingest_files(store, [story], settings=settings)
+    assert [d.status for d in second.documents] == ["reprocessed"]
+    assert second.documents[0].raw_id == first.documents[0].raw_id
+    (article,) = store.articles()
+    assert (article.source, article.published_at) == (
+        "Daily Lantern",
+        datetime(2026, 11, 12, 10, tzinfo=UTC),
+    )
+    assert store.quarantine() == []
+    assert store.counts()["raw_documents"] == 1
+
+
+def test_new_options_for_known_bytes_update_in_place(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    story = tmp_path / "story.txt"
+    story.write_text("A headline for an unattributed story\nBody.\n")
+    ingest_files(store, [story], settings=settings)
+    (before,) = store.articles()
+    assert before.source == "unknown"
+    ingest_files(
+        store, [story], settings=settings, options=IngestOptions(source="Riverside Gazette")
+    )
+    (after,) = store.articles()
+    assert (after.id, after.source, after.version) == (before.id, "Riverside Gazette", 1)
+    # And the same options again are a no-op.
+    again = ingest_files(
+        store, [story], settings=settings, options=IngestOptions(source="Riverside Gazette")
+    )
+    assert [d.status for d in again.documents] == ["unchanged"]
+
+
+def test_full_text_replaces_a_teaser_without_a_new_version(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    teaser = tmp_path / "teaser.rss"
+    teaser.write_text(
+        "<rss version='2.0'><channel><title>Pacific Signal</title><link>https://pacificsignal.example/</link>"
+        "<item><title>Quake hits</title><link>https://pacificsignal.example/quake</link>"
+        "<description>A two-line teaser of the quake story.</description></item></channel></rss>"
+    )
+    page = tmp_path / "page.html"
+    page.write_text(
+        article_html(
+            "Quake hits",
+            LONG_PARAGRAPHS,
+            extra_head='<link rel="canonical" href="https://pacificsignal.example/quake">',
+        )
+    )
+    ingest_files(store, [teaser], settings=settings)
+    assert store.articles()[0].is_partial
+    report = ingest_files(store, [page], settings=settings)
+    (article,) = store.articles()
+    assert report.count("articles_updated") == 1
+    assert (article.version, article.is_partial) == (1, False)
+    assert "€2.1 billion" in article.body
+
+
+def test_reprocess_without_changes_touches_nothing(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    _write_all_formats(tmp_path / "in")
+    ingest_files(store, [tmp_path / "in"], settings=settings)
+    before = {a.id: a.updated_at for a in store.articles()}
+    report = reprocess(store, settings=settings, clock=lambda: datetime.now(UTC))
+    assert report.count("articles_updated") == 0
+    assert {a.id: a.updated_at for a in store.articles()} == before

@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from broadsheet import __version__
-from broadsheet.config import Settings
+from broadsheet.config import Settings, redact_url
 from broadsheet.errors import BroadsheetError, ConfigError
 from broadsheet.inputs import iter_raws, walk_inputs
 from broadsheet.logs import configure_logging
@@ -250,6 +250,10 @@ def ingest(
           --url https://dailylantern.example/a --published-at 2026-11-10T08:00:00Z
     """
     app = _app(ctx)
+    if url and (len(paths) > 1 or paths[0].is_dir()):
+        raise click.UsageError(
+            "--url names one article: give it with a single file, not a directory or several files"
+        )
     options = IngestOptions(source=source, url=url, published_at=published_at, language=language)
     report, skipped = _ingest_paths(
         app, list(paths), options, fmt, show_progress=not (quiet or as_json)
@@ -338,7 +342,7 @@ def articles(
 
 @cli.command()
 @click.argument("article_id", type=int)
-@click.option("--versions", is_flag=True, help="Also show every earlier version.")
+@click.option("--versions", is_flag=True, help="Also list every version, oldest first.")
 @json_option
 @click.pass_context
 @handle_errors
@@ -412,35 +416,57 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--all", "include_resolved", is_flag=True, help="Include resolved records.")
+@click.option(
+    "--resolve",
+    "resolve_ids",
+    type=int,
+    multiple=True,
+    metavar="ID",
+    help="Mark record ID as dealt with (repeatable); its raw input stays in the store.",
+)
 @json_option
 @click.pass_context
 @handle_errors
-def quarantine(ctx: click.Context, include_resolved: bool, as_json: bool) -> None:
+def quarantine(
+    ctx: click.Context, include_resolved: bool, resolve_ids: tuple[int, ...], as_json: bool
+) -> None:
     """List inputs that were set aside, with the stage and the reason.
 
-    The raw bytes of each are kept; fix the cause and run `broadsheet reprocess --quarantined`.
+    The raw bytes of each are kept. Fix the cause and run `broadsheet reprocess --quarantined`,
+    or ingest the fixed file again (that resolves the records of its earlier copies); dismiss a
+    record you will not fix with --resolve.
 
     \b
-    Example:
+    Examples:
       broadsheet quarantine --json
+      broadsheet quarantine --resolve 3 --resolve 4
     """
-    records = _app(ctx).store().quarantine(include_resolved=include_resolved)
+    store = _app(ctx).store()
+    if resolve_ids:
+        store.resolve_quarantine(resolve_ids, now=_now())
+    records = store.quarantine(include_resolved=include_resolved)
     if as_json:
         _emit_json([quarantine_json(r) for r in records])
         return
     table = Table()
-    for column in ("id", "raw", "origin", "stage", "code", "reason"):
+    columns = ["id", "raw", "origin", "stage", "code", "reason"]
+    if include_resolved:
+        columns.append("resolved")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for record in records:
         origin = (record.origin or "") + (f" [{record.locator}]" if record.locator else "")
-        table.add_row(
+        row = [
             str(record.id),
             str(record.raw_id or ""),
             origin,
             record.stage.value,
             record.code,
             record.message,
-        )
+        ]
+        if include_resolved:
+            row.append(record.resolved_at.strftime("%Y-%m-%d %H:%M") if record.resolved_at else "")
+        table.add_row(*row)
     _console().print(table if records else "nothing quarantined")
 
 
@@ -510,12 +536,13 @@ def config_command(ctx: click.Context, as_json: bool) -> None:
     """Show the effective settings (secrets redacted) and where the database is.
 
     \b
-    Example:
-      BROADSHEET_MAX_INPUT_BYTES=5000000 broadsheet config --json
+    Examples:
+      broadsheet config --json
+      BROADSHEET_MAX_INPUT_BYTES=5000000 broadsheet config
     """
     settings = _app(ctx).settings
     data = settings.as_dict(redact=True)
-    data["db_url"] = settings.db_url
+    data["db_url"] = redact_url(settings.db_url)
     if as_json:
         _emit_json(data)
         return

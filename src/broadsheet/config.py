@@ -15,10 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from broadsheet.errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "Settings", "default_db_path"]
+__all__ = [
+    "ENV_PREFIX",
+    "SETTINGS",
+    "Setting",
+    "Settings",
+    "db_url",
+    "default_db_path",
+    "redact_url",
+]
 
 ENV_PREFIX = "BROADSHEET_"
 
@@ -31,6 +41,8 @@ class Setting:
     help: str
     parse: Callable[[str], Any]
     secret: bool = False
+    # A database URL may carry a password: shown with it hidden.
+    is_url: bool = False
 
     @property
     def env(self) -> str:
@@ -63,6 +75,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Database: a SQLAlchemy URL or a file path. Empty means a SQLite file `broadsheet.db` "
         "in the user data directory (platformdirs).",
         _optional_str,
+        is_url=True,
     ),
     Setting(
         "max_input_bytes",
@@ -123,7 +136,11 @@ class Settings:
         out: dict[str, Any] = {}
         for setting in SETTINGS:
             value = getattr(self, setting.name)
-            out[setting.name] = "***" if (redact and setting.secret and value) else value
+            if redact and value and setting.secret:
+                value = "***"
+            elif redact and value and setting.is_url:
+                value = redact_url(value)
+            out[setting.name] = value
         return out
 
     def replace(self, **changes: Any) -> Settings:
@@ -147,3 +164,14 @@ def db_url(value: str | None) -> str:
     if "://" in value:
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (other text is returned unchanged)."""
+    if "://" not in url or "@" not in url:
+        return url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # an unparseable URL: hide everything between scheme and host
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[-1]}"

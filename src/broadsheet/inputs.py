@@ -96,9 +96,10 @@ def read_file(
     """Read one file (at most ``max_bytes`` of it) as a raw document.
 
     A file over the cap keeps its first ``max_bytes`` and is marked truncated, so the pipeline
-    quarantines it with the evidence kept. A file that cannot be read at all is ``Rejected``.
+    quarantines it with the evidence kept; a broken sidecar is recorded in ``options.problem``.
+    A file that cannot be read at all is ``Rejected``.
     """
-    origin = str(path)
+    origin = str(path.absolute())
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -116,39 +117,21 @@ def read_file(
     if truncated:
         # The whole file is not hashed (it may be gigabytes): its prefix and size identify it.
         sha256 = hashlib.sha256(data + f":truncated:{size}".encode()).hexdigest()
-    raw = RawDocument(
+    try:
+        sidecar = _sidecar_options(path)
+    except BroadsheetError as exc:
+        # Kept with the raw document, so the pipeline quarantines it now and on every reprocess.
+        sidecar = IngestOptions(problem=exc.message)
+    return RawDocument(
         data=data,
         fetched_at=clock(),
         format=format_for_path(origin),
         origin=origin,
-        options=options,
+        options=options.merged_over(sidecar) if sidecar else options,
         size_bytes=max(size, len(data)),
         truncated=truncated,
         sha256=sha256,
     )
-    try:
-        sidecar = _sidecar_options(path)
-    except BroadsheetError as exc:
-        problem = QuarantineDraft(
-            stage=Stage.READ,
-            code=exc.code,
-            error_class=type(exc).__name__,
-            message=exc.message,
-        )
-        return Rejected(origin=origin, problem=problem, raw=raw)
-    if sidecar is not None:
-        merged = options.merged_over(sidecar)
-        raw = RawDocument(
-            data=data,
-            fetched_at=raw.fetched_at,
-            format=raw.format,
-            origin=origin,
-            options=merged,
-            size_bytes=raw.size_bytes,
-            truncated=truncated,
-            sha256=sha256,
-        )
-    return raw
 
 
 def iter_raws(

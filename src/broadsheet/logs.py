@@ -33,7 +33,9 @@ class _JsonFormatter(logging.Formatter):
 
 class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        extras = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD)
+        extras = " ".join(
+            f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD and v is not None
+        )
         line = f"{record.levelname.lower()}: {record.name}: {record.getMessage()}"
         line = f"{line} {extras}" if extras else line
         if record.exc_info:

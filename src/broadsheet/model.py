@@ -82,15 +82,18 @@ class Stage(StrEnum):
 class IngestOptions:
     """What the user said about an input (CLI flags or a ``.meta.json`` sidecar).
 
-    ``source`` and ``language`` override what the document says; ``url`` and ``published_at``
-    describe a single-article input (text or HTML) and are fallbacks for items of a JSONL file or a
-    feed that carry none.
+    ``source`` and ``language`` override what the document says. ``url`` names the article of a
+    single-article input (text or HTML) and is ignored for JSONL and feeds. ``published_at``
+    overrides the date of a single-article input and is the fallback for JSONL lines and feed
+    entries that carry none. ``problem`` says why the options themselves could not be read (a
+    broken sidecar): the document is then quarantined for it, and stays so on reprocess.
     """
 
     source: str | None = None
     url: str | None = None
     published_at: datetime | None = None
     language: str | None = None
+    problem: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +101,7 @@ class IngestOptions:
             "url": self.url,
             "published_at": self.published_at.isoformat() if self.published_at else None,
             "language": self.language,
+            "problem": self.problem,
         }
 
     @classmethod
@@ -108,6 +112,7 @@ class IngestOptions:
             url=data.get("url"),
             published_at=ensure_utc(datetime.fromisoformat(published)) if published else None,
             language=data.get("language"),
+            problem=data.get("problem"),
         )
 
     def merged_over(self, fallback: IngestOptions) -> IngestOptions:
@@ -117,6 +122,7 @@ class IngestOptions:
             url=self.url or fallback.url,
             published_at=self.published_at or fallback.published_at,
             language=self.language or fallback.language,
+            problem=self.problem or fallback.problem,
         )
 
 
@@ -288,8 +294,10 @@ class ProcessResult:
 class DocumentOutcome:
     """What happened to one raw document in an ingest or reprocess run.
 
-    ``status`` is ``new`` (first time seen), ``unchanged`` (these exact bytes were ingested before;
-    nothing was processed), or ``reprocessed``.
+    ``status`` is ``new`` (first time seen), ``unchanged`` (these exact bytes were ingested before
+    with the same options; nothing was processed), ``reprocessed`` (a stored raw document ran
+    through the pipeline again, by ``reprocess`` or because it was ingested with new options), or
+    ``unreadable`` (the file could not be read; nothing is stored but the quarantine record).
     """
 
     origin: str | None
@@ -351,8 +359,7 @@ class SourceSummary:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """An input refused before processing (unreadable file, bad sidecar). ``raw`` is kept if any."""
+    """An input that could not even be read: there are no bytes to keep, only the reason."""
 
     origin: str
     problem: QuarantineDraft
-    raw: RawDocument | None = None

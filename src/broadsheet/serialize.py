@@ -131,6 +131,7 @@ REPORT_TOTALS = (
     "documents",
     "new",
     "unchanged",
+    "reprocessed",
     "articles_new",
     "articles_updated",
     "articles_unchanged",

@@ -8,6 +8,7 @@ seen, processes the rest and writes each batch in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -15,7 +16,7 @@ from itertools import islice
 from typing import TypeVar
 
 from broadsheet.config import Settings
-from broadsheet.errors import BroadsheetError, TooLarge
+from broadsheet.errors import BroadsheetError, InvalidField, TooLarge
 from broadsheet.model import (
     ArticleDraft,
     DocumentOutcome,
@@ -65,11 +66,19 @@ def process(raw: RawDocument, *, now: datetime, settings: Settings) -> ProcessRe
     stage = Stage.READ
     fmt: InputFormat | None = raw.format or format_for_path(raw.origin)
     try:
-        if raw.truncated or len(raw.data) > settings.max_input_bytes:
-            kept = min(len(raw.data), settings.max_input_bytes)
+        if raw.options.problem:
+            raise InvalidField(raw.options.problem)
+        if raw.truncated:
+            # Worded from the raw alone so the message stays the same on every reprocess.
             raise TooLarge(
-                f"{raw.size_bytes:,} bytes is over the limit of {settings.max_input_bytes:,} "
-                f"(BROADSHEET_MAX_INPUT_BYTES); the first {kept:,} bytes are kept"
+                f"{raw.size_bytes:,} bytes was over the size limit when read; only the first "
+                f"{len(raw.data):,} bytes were kept. Raise BROADSHEET_MAX_INPUT_BYTES and "
+                "ingest the file again"
+            )
+        if len(raw.data) > settings.max_input_bytes:
+            raise TooLarge(
+                f"{len(raw.data):,} bytes is over the limit of {settings.max_input_bytes:,} "
+                "(BROADSHEET_MAX_INPUT_BYTES)"
             )
         stage = Stage.DECODE
         decoded = decode_text(raw.data)
@@ -84,7 +93,9 @@ def process(raw: RawDocument, *, now: datetime, settings: Settings) -> ProcessRe
         )
     except Exception as exc:
         if not isinstance(exc, BroadsheetError):
-            logger.exception("process_failed", extra={"raw_id": raw.id, "stage": stage})
+            logger.exception(
+                "process_failed", extra={"raw_id": raw.id, "origin": raw.origin, "stage": stage}
+            )
         return ProcessResult(raw=raw, format=fmt, quarantines=(_problem(stage, exc),))
 
     drafts: list[ArticleDraft] = []
@@ -97,7 +108,9 @@ def process(raw: RawDocument, *, now: datetime, settings: Settings) -> ProcessRe
             drafts.append(fingerprint(cleaned))
         except Exception as exc:
             if not isinstance(exc, BroadsheetError):
-                logger.exception("process_failed", extra={"raw_id": raw.id, "stage": stage})
+                logger.exception(
+                    "process_failed", extra={"raw_id": raw.id, "origin": raw.origin, "stage": stage}
+                )
             problems.append(_problem(stage, exc, draft.locator))
     return ProcessResult(
         raw=raw,
@@ -124,46 +137,47 @@ def ingest(
 ) -> IngestReport:
     """Process and store ``raws`` in batches of ``settings.ingest_batch_size``.
 
-    Bytes already in the store are not processed again (status ``unchanged``); identical inputs
-    within one run are stored once. A ``Rejected`` input is quarantined as it is, with its raw
-    bytes when it has any. Raises ``StoreError`` only when the database itself fails.
+    Bytes already in the store with the same options are not processed again (``unchanged``);
+    identical inputs within one run are stored once. Known bytes ingested with new options (a
+    corrected sidecar, another ``--source``) re-run the pipeline on the stored raw document, which
+    takes the new options (``reprocessed``): article ids stay, no duplicate is made. A ``Rejected``
+    input is quarantined as it is. Raises ``StoreError`` only when the database itself fails.
     """
     outcomes: list[DocumentOutcome] = []
+    started = clock()
     for batch in _batches(raws, settings.ingest_batch_size):
-        known = store.known_raws(item.sha256 for item in _raws_of(batch))
+        known = store.known_raws(item.sha256 for item in batch if isinstance(item, RawDocument))
         results: list[ProcessResult] = []
         # One slot per input, in input order; None marks those the batch write will answer.
         slots: list[DocumentOutcome | None] = []
         seen: set[str] = set()
         now = clock()
         for item in batch:
-            raw = item.raw if isinstance(item, Rejected) else item
-            if raw is None:
-                assert isinstance(item, Rejected)
+            if isinstance(item, Rejected):
                 store.record_unreadable(item.origin, item.problem, now=now)
                 slots.append(
                     DocumentOutcome(
                         item.origin, None, None, "unreadable", quarantined=(item.problem,)
                     )
                 )
-            elif raw.sha256 in known or raw.sha256 in seen:
+                continue
+            raw = item
+            stored = known.get(raw.sha256)
+            if raw.sha256 in seen or (stored and stored.options == raw.options):
                 # Already stored (or earlier in this batch): no work, and no second copy.
-                slots.append(
-                    DocumentOutcome(raw.origin, known.get(raw.sha256), raw.format, "unchanged")
-                )
-            else:
-                seen.add(raw.sha256)
-                slots.append(None)
-                if isinstance(item, Rejected):
-                    results.append(
-                        ProcessResult(raw=raw, format=raw.format, quarantines=(item.problem,))
-                    )
-                else:
-                    results.append(process(raw, now=raw.fetched_at, settings=settings))
+                raw_id = stored.id if stored else None
+                slots.append(DocumentOutcome(raw.origin, raw_id, raw.format, "unchanged"))
+                continue
+            seen.add(raw.sha256)
+            if stored:
+                raw = dataclasses.replace(raw, id=stored.id, fetched_at=stored.fetched_at)
+            slots.append(None)
+            results.append(process(raw, now=raw.fetched_at, settings=settings))
         written = iter(store.write_batch(results, now=now))
         done = [slot if slot is not None else next(written) for slot in slots]
-        _log_batch(done, started=now, clock=clock)
+        _log_batch(done, started=started, clock=clock)
         outcomes.extend(done)
+        started = clock()
         if progress:
             progress(len(batch))
     return IngestReport(tuple(outcomes), duplicates=store.counts()["duplicates"])
@@ -190,13 +204,6 @@ def _log_batch(
     logger.info("ingest_batch", extra={"documents": count, "duration_ms": duration_ms})
 
 
-def _raws_of(batch: Iterable[RawDocument | Rejected]) -> Iterator[RawDocument]:
-    for item in batch:
-        raw = item.raw if isinstance(item, Rejected) else item
-        if raw is not None:
-            yield raw
-
-
 def reprocess(
     store: Store,
     *,
@@ -218,7 +225,7 @@ def reprocess(
         for raw_id in batch:
             raw = store.load_raw(raw_id)
             results.append(process(raw, now=raw.fetched_at, settings=settings))
-        done = store.write_batch(results, now=now, reprocess=True)
+        done = store.write_batch(results, now=now)
         _log_batch(done, started=now, clock=clock)
         outcomes.extend(done)
         if progress:

@@ -47,11 +47,13 @@ def clean(draft: ArticleDraft) -> ArticleDraft:
     title = normalize_space(draft.title.replace("\n", " "))
     # A paragraph is one line: the store joins paragraphs with a blank line and splits on it.
     paragraphs = [p for p in (normalize_space(p.replace("\n", " ")) for p in draft.paragraphs) if p]
+    only_headline = len(paragraphs) == 1 and paragraphs[0].casefold() == title.casefold()
     if title and paragraphs and paragraphs[0].casefold() == title.casefold():
         paragraphs = paragraphs[1:]
     if not paragraphs:
         where = f" ({draft.locator})" if draft.locator else ""
-        raise EmptyInput(f"no article text{where}: nothing left after removing empty lines")
+        what = "only the headline" if only_headline else "every line is empty"
+        raise EmptyInput(f"no article text{where}: {what}")
     if not title:
         title = paragraphs[0]
     return dataclasses.replace(draft, title=_short_title(title), paragraphs=tuple(paragraphs))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import lxml.etree
@@ -223,6 +224,14 @@ def _urls(url: str | None, *, field_name: str = "url") -> tuple[str | None, str 
     return check_url(url, field=field_name), canonical_url(url, field=field_name)
 
 
+def _site_url(url: str | None) -> str | None:
+    """The home page of the site an article URL belongs to."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/" if parts.netloc else None
+
+
 def _language(found: str | None, ctx: _Context) -> str | None:
     value = ctx.options.language or found or ctx.default_language
     return value.lower() if value else None
@@ -300,6 +309,7 @@ def _from_text(text: str, ctx: _Context) -> ArticleDraft:
         published_at_guessed=guessed,
         url=url,
         canonical_url=canonical,
+        site_url=_site_url(url),
         language=_language(None, ctx),
     )
 
@@ -357,7 +367,7 @@ def _from_html_page(text: str, ctx: _Context, *, locator: str | None = None) -> 
         published_at_guessed=guessed,
         url=url,
         canonical_url=canonical,
-        site_url=f"https://{hostname(url)}/" if hostname(url) else None,
+        site_url=_site_url(url),
         authors=authors,
         language=_language(lang.group(1).split("-")[0] if lang else None, ctx),
         locator=locator,
@@ -470,7 +480,7 @@ def _jsonl_record(record: Mapping[str, Any], ctx: _Context, locator: str) -> Art
         published_at_guessed=guessed,
         url=url,
         canonical_url=canonical,
-        site_url=f"https://{hostname(url)}/" if hostname(url) else None,
+        site_url=_site_url(url),
         authors=authors,
         language=_language(language, ctx),
         locator=locator,
@@ -550,10 +560,9 @@ def _feed_entry(
 ) -> ArticleDraft:
     paragraphs, partial = _entry_text(entry)
     title = _plain(entry.get("title"))
-    if not paragraphs and not title:
-        raise ExtractError("entry has no title and no text")
     if not paragraphs:
-        paragraphs = [title]
+        shown = f"only a title ({title[:60]!r})" if title else "no title"
+        raise ExtractError(f"entry has {shown} and no text")
     link = entry.get("link")
     url, canonical = _urls(link if isinstance(link, str) else None, field_name="link")
     found = from_struct_time(entry.get("published_parsed")) or from_struct_time(

@@ -60,7 +60,7 @@ from broadsheet.store.schema import (
 )
 from broadsheet.urls import canonical_url
 
-__all__ = ["Store"]
+__all__ = ["KnownRaw", "Store"]
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,15 @@ def _fts_query(text: str) -> str:
         if word:
             terms.append(f'"{word}"{star}')
     return " ".join(terms)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownRaw:
+    """A stored raw document as ingest needs to see it."""
+
+    id: RawId
+    options: IngestOptions
+    fetched_at: datetime
 
 
 @dataclass(slots=True)
@@ -191,19 +200,28 @@ class Store:
 
     # --- raw documents ---------------------------------------------------------------------------
 
-    def known_raws(self, sha256s: Iterable[str]) -> dict[str, RawId]:
-        """Which of these content hashes are already stored, with their raw ids."""
+    def known_raws(self, sha256s: Iterable[str]) -> dict[str, KnownRaw]:
+        """Which of these content hashes are already stored: id, options and when read."""
         wanted = list(set(sha256s))
-        found: dict[str, RawId] = {}
+        found: dict[str, KnownRaw] = {}
+        columns = (
+            raw_documents.c.sha256,
+            raw_documents.c.id,
+            raw_documents.c.options,
+            raw_documents.c.fetched_at,
+        )
         with self.engine.connect() as conn:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
-                rows = conn.execute(
-                    sa.select(raw_documents.c.sha256, raw_documents.c.id).where(
-                        raw_documents.c.sha256.in_(chunk)
-                    )
+                rows = conn.execute(sa.select(*columns).where(raw_documents.c.sha256.in_(chunk)))
+                found.update(
+                    {
+                        row.sha256: KnownRaw(
+                            RawId(row.id), IngestOptions.from_json(row.options), row.fetched_at
+                        )
+                        for row in rows
+                    }
                 )
-                found.update({row.sha256: RawId(row.id) for row in rows})
         return found
 
     def raw_ids(self, *, quarantined_only: bool = False) -> list[RawId]:
@@ -239,18 +257,19 @@ class Store:
     # --- the batch write -------------------------------------------------------------------------
 
     def write_batch(
-        self, results: Sequence[ProcessResult], *, now: datetime, reprocess: bool = False
+        self, results: Sequence[ProcessResult], *, now: datetime
     ) -> list[DocumentOutcome]:
         """Store everything learned from ``results`` in one transaction.
 
-        New raw documents are inserted; with ``reprocess`` the results must come from stored raw
-        documents and replace what was derived from them. Raises ``StoreError`` after rolling the
-        whole batch back.
+        A result whose raw document has no id is new and its bytes are inserted. One whose raw
+        has an id was re-derived from the stored bytes (reprocess, or new options): what was
+        derived from it before is replaced in place and the raw's options are updated. Raises
+        ``StoreError`` after rolling the whole batch back.
         """
         try:
             with self._write() as conn:
                 state = _BatchState(now=now)
-                outcomes = [self._write_one(conn, state, result, reprocess) for result in results]
+                outcomes = [self._write_one(conn, state, result) for result in results]
                 for content_hash in state.touched_hashes:
                     _relink_duplicates(conn, content_hash)
                 return outcomes
@@ -258,23 +277,23 @@ class Store:
             raise StoreError(f"batch of {len(results)} documents rolled back: {exc}") from exc
 
     def _write_one(
-        self, conn: Connection, state: _BatchState, result: ProcessResult, reprocess: bool
+        self, conn: Connection, state: _BatchState, result: ProcessResult
     ) -> DocumentOutcome:
         raw = result.raw
-        if reprocess:
-            if raw.id is None:
-                raise StoreError("reprocess needs stored raw documents")
+        reprocess = raw.id is not None
+        if raw.id is not None:
             raw_id = raw.id
             conn.execute(
                 raw_documents.update()
                 .where(raw_documents.c.id == raw_id)
-                .values(processed_at=state.now, format=result.format)
+                .values(processed_at=state.now, format=result.format, options=raw.options.to_json())
             )
         else:
             existing = conn.execute(
                 sa.select(raw_documents.c.id).where(raw_documents.c.sha256 == raw.sha256)
             ).scalar_one_or_none()
             if existing is not None:
+                # Another process stored these bytes since we looked: nothing left to do.
                 return DocumentOutcome(raw.origin, RawId(existing), result.format, "unchanged")
             raw_id = RawId(
                 conn.execute(
@@ -294,6 +313,17 @@ class Store:
             )
 
         _write_quarantine(conn, raw_id, raw.origin, result.quarantines, state.now, reprocess)
+        if not result.quarantines and raw.origin:
+            # The same file, fixed and ingested again, settles what its earlier copies raised.
+            conn.execute(
+                quarantine.update()
+                .where(
+                    quarantine.c.origin == raw.origin,
+                    quarantine.c.resolved_at.is_(None),
+                    sa.or_(quarantine.c.raw_id.is_(None), quarantine.c.raw_id != raw_id),
+                )
+                .values(resolved_at=state.now)
+            )
         feeds_new = _write_feeds(conn, raw_id, result, state.now)
         new: list[ArticleId] = []
         updated: list[ArticleId] = []
@@ -439,6 +469,26 @@ class Store:
             )
             for row in rows
         ]
+
+    def resolve_quarantine(self, ids: Iterable[int], *, now: datetime) -> int:
+        """Mark quarantine records as dealt with; returns how many were open. Raises
+        ``NotFound`` for an id that does not exist (and then changes nothing)."""
+        wanted = sorted(set(ids))
+        with self._write() as conn:
+            found = set(
+                conn.execute(sa.select(quarantine.c.id).where(quarantine.c.id.in_(wanted)))
+                .scalars()
+                .all()
+            )
+            missing = [i for i in wanted if i not in found]
+            if missing:
+                raise NotFound(f"no quarantine record {', '.join(map(str, missing))}")
+            result = conn.execute(
+                quarantine.update()
+                .where(quarantine.c.id.in_(wanted), quarantine.c.resolved_at.is_(None))
+                .values(resolved_at=now)
+            )
+            return int(result.rowcount)
 
     def record_unreadable(self, origin: str, problem: QuarantineDraft, *, now: datetime) -> None:
         """Quarantine an input that could not even be read (no raw bytes to keep)."""
@@ -618,54 +668,32 @@ def _article_values(draft: ArticleDraft) -> dict[str, Any]:
 def _write_article(
     conn: Connection, state: _BatchState, raw_id: RawId, draft: ArticleDraft, reprocess: bool
 ) -> tuple[str, ArticleId]:
-    """Insert, version or leave alone one article; returns (status, id)."""
+    """Insert, version, refresh or leave alone one article; returns (status, id)."""
     source_id = _source_id(conn, state, draft.source_name, draft.site_url)
     identity = (
         f"url:{draft.canonical_url}"
         if draft.canonical_url
         else f"text:{source_id}:{draft.content_hash}"
     )
-    existing = conn.execute(
-        sa.select(
-            articles.c.id,
-            articles.c.content_hash,
-            articles.c.title,
-            articles.c.is_partial,
-            articles.c.version,
-            articles.c.raw_id,
-        ).where(articles.c.identity == identity)
-    ).one_or_none()
+    existing = conn.execute(sa.select(articles).where(articles.c.identity == identity)).first()
     if existing is None and reprocess:
         # The text changed under a content-derived identity: find what this raw made before.
+        same_item = (
+            articles.c.locator.is_(None)
+            if draft.locator is None
+            else articles.c.locator == draft.locator
+        )
         existing = conn.execute(
-            sa.select(
-                articles.c.id,
-                articles.c.content_hash,
-                articles.c.title,
-                articles.c.is_partial,
-                articles.c.version,
-                articles.c.raw_id,
-            ).where(
-                articles.c.raw_id == raw_id,
-                articles.c.locator.is_(None)
-                if draft.locator is None
-                else articles.c.locator == draft.locator,
-            )
+            sa.select(articles).where(articles.c.raw_id == raw_id, same_item)
         ).first()
-    values = _article_values(draft)
-    values["identity"] = identity
+    values = {**_article_values(draft), "identity": identity, "source_id": source_id}
     state.touched_hashes.add(draft.content_hash)
 
     if existing is None:
         article_id = ArticleId(
             conn.execute(
                 articles.insert().values(
-                    raw_id=raw_id,
-                    source_id=source_id,
-                    version=1,
-                    ingested_at=state.now,
-                    updated_at=state.now,
-                    **values,
+                    raw_id=raw_id, version=1, ingested_at=state.now, updated_at=state.now, **values
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
         )
@@ -673,14 +701,20 @@ def _write_article(
         return "new", article_id
 
     article_id = ArticleId(existing.id)
+    state.touched_hashes.add(existing.content_hash)
     same_content = existing.content_hash == draft.content_hash and existing.title == draft.title
-    if reprocess and existing.raw_id == raw_id:
-        # Our pipeline changed, not the publisher: rewrite this version in place.
-        state.touched_hashes.add(existing.content_hash)
+    # Re-derived from the same raw (our pipeline changed, not the publisher), or the full text
+    # arriving for what was only a feed teaser: the current version is refreshed in place.
+    if (reprocess and existing.raw_id == raw_id) or (existing.is_partial and not draft.is_partial):
+        changes = {k: v for k, v in values.items() if getattr(existing, k) != v}
+        if existing.raw_id != raw_id:
+            changes["raw_id"] = raw_id
+        if not changes:
+            return "unchanged", article_id
         conn.execute(
             articles.update()
             .where(articles.c.id == article_id)
-            .values(source_id=source_id, updated_at=state.now, **values)
+            .values(updated_at=state.now, **changes)
         )
         conn.execute(
             article_versions.update()
@@ -688,11 +722,11 @@ def _write_article(
                 article_versions.c.article_id == article_id,
                 article_versions.c.version == existing.version,
             )
-            .values(title=draft.title, content_hash=draft.content_hash)
+            .values(raw_id=raw_id, title=draft.title, content_hash=draft.content_hash)
         )
-        return ("unchanged" if same_content else "updated"), article_id
-    if same_content or (draft.is_partial and not existing.is_partial):
-        # Nothing new, or only a feed summary of a text we already hold in full.
+        return "updated", article_id
+    if same_content or draft.is_partial:
+        # Nothing new, or only a feed teaser of a text we already hold in full.
         return "unchanged", article_id
     if reprocess:
         older = conn.execute(
@@ -710,7 +744,6 @@ def _write_article(
             )
             return "unchanged", article_id
     version = existing.version + 1
-    state.touched_hashes.add(existing.content_hash)
     # The version being superseded keeps its text in its own row from now on.
     conn.execute(
         article_versions.update()
@@ -718,14 +751,12 @@ def _write_article(
             article_versions.c.article_id == article_id,
             article_versions.c.version == existing.version,
         )
-        .values(
-            body=sa.select(articles.c.body).where(articles.c.id == article_id).scalar_subquery()
-        )
+        .values(body=existing.body)
     )
     conn.execute(
         articles.update()
         .where(articles.c.id == article_id)
-        .values(raw_id=raw_id, source_id=source_id, version=version, updated_at=state.now, **values)
+        .values(raw_id=raw_id, version=version, updated_at=state.now, **values)
     )
     _insert_version(conn, article_id, version, raw_id, draft, state.now)
     return "updated", article_id
