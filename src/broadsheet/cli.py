@@ -653,10 +653,23 @@ def _print_demo(
             f"{original.id} ({original.source})" if original else "",
         )
     console.print(listing)
-    console.print(
-        f"\nStore: {app.settings.db_url}\nTry: broadsheet --db {app.settings.db_url} "
-        "article ID   ·   … search 'strike'   ·   … quarantine"
-    )
+    command = f"{_program()} --db {_db_argument(app.settings.db_url)}"
+    console.print(f"\nStore: {app.settings.db_url}\nLook closer:", markup=False)
+    for example in ("article 1", "search strike", "sources", "articles --json"):
+        console.print(f"  {command} {example}", markup=False, soft_wrap=True)
+
+
+def _program() -> str:
+    """How the user called us (``.venv/bin/broadsheet`` after ``make demo``), for hints."""
+    called = sys.argv[0] if sys.argv and sys.argv[0] else "broadsheet"
+    if called.endswith("__main__.py") or Path(called).name != "broadsheet":
+        return "broadsheet"
+    return os.path.relpath(called) if not os.path.relpath(called).startswith("..") else called
+
+
+def _db_argument(url: str) -> str:
+    """A SQLite URL shown as the plain path ``--db`` also accepts."""
+    return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
 
 
 def main(argv: Sequence[str] | None = None) -> None:
