@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +40,7 @@ from broadsheet.model import (
     Stage,
     Subscription,
 )
+from broadsheet.pipeline.clean import clean
 from broadsheet.timestamps import from_struct_time, parse_timestamp
 from broadsheet.urls import canonical_url, check_url, hostname
 
@@ -48,6 +49,7 @@ __all__ = [
     "detect_format",
     "extract",
     "format_for_path",
+    "html_body",
     "html_to_paragraphs",
 ]
 
@@ -67,6 +69,8 @@ _EXTENSIONS: Mapping[str, InputFormat] = {
 }
 
 UNKNOWN_SOURCE = "unknown"
+# Stands in for "now" where only the text matters (html_body): no clock is read.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # A feed <description>/<summary> of at most this many words is a teaser, not the article: the
 # teasers in RSS feeds we have seen run one to three sentences (20-70 words); article bodies run
@@ -399,6 +403,20 @@ def _page_timestamp(text: str) -> datetime | None:
         with contextlib.suppress(InvalidField):
             return parse_timestamp(value, field="page date")
     return None
+
+
+def html_body(html: str, *, url: str | None = None) -> str:
+    """The article text Broadsheet extracts from a page, paragraphs joined by newlines.
+
+    The same path as ingest (extraction, then the cleaning stage), without the store: what the
+    extraction benchmark scores. Returns "" for a page with no article.
+    """
+    ctx = _Context(options=IngestOptions(url=url), now=_EPOCH, default_language=None)
+    try:
+        draft = clean(_from_html_page(html, ctx))
+    except BroadsheetError:
+        return ""
+    return "\n".join(draft.paragraphs)
 
 
 # --- JSON Lines -----------------------------------------------------------------------------
