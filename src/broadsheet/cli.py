@@ -29,7 +29,14 @@ from broadsheet.config import Settings, redact_url
 from broadsheet.errors import BroadsheetError, ConfigError
 from broadsheet.inputs import iter_raws, walk_inputs
 from broadsheet.logs import configure_logging
-from broadsheet.model import IngestOptions, IngestReport, InputFormat, RawDocument, Rejected
+from broadsheet.model import (
+    IngestOptions,
+    IngestReport,
+    InputFormat,
+    RawDocument,
+    Rejected,
+    Removal,
+)
 from broadsheet.pipeline import ingest as run_ingest
 from broadsheet.pipeline import reprocess as run_reprocess
 from broadsheet.serialize import (
@@ -343,15 +350,19 @@ def articles(
 @cli.command()
 @click.argument("article_id", type=int)
 @click.option("--versions", is_flag=True, help="Also list every version, oldest first.")
+@click.option("--removed", is_flag=True, help="Also show what the cleaner removed, where, and why.")
 @json_option
 @click.pass_context
 @handle_errors
-def article(ctx: click.Context, article_id: int, versions: bool, as_json: bool) -> None:
+def article(
+    ctx: click.Context, article_id: int, versions: bool, removed: bool, as_json: bool
+) -> None:
     """Show one article: metadata and clean text.
 
     \b
-    Example:
+    Examples:
       broadsheet article 12 --json
+      broadsheet article 12 --removed
     """
     store = _app(ctx).store()
     found = store.article(article_id)
@@ -387,6 +398,22 @@ def article(ctx: click.Context, article_id: int, versions: bool, as_json: bool) 
     for version in history:
         console.print(f"[bold]version {version.version}[/] ({version.created_at.isoformat()})")
         console.print(version.title, style="dim")
+    if removed:
+        _print_removed(console, found.removed)
+
+
+def _print_removed(console: Console, removals: Sequence[Removal]) -> None:
+    if not removals:
+        console.print("nothing removed (or the article predates line-level cleaning)", style="dim")
+        return
+    table = Table(title=f"Removed ({len(removals)} lines)")
+    for column in ("where", "reason", "score", "text"):
+        table.add_column(column, overflow="fold")
+    for item in removals:
+        where = f"{item.start}-{item.end}" if item.end is not None else str(item.start or "")
+        score = f"{item.score:.2f}" if item.score is not None else ""
+        table.add_row(where, item.reason, score, item.text)
+    console.print(table)
 
 
 @cli.command()

@@ -32,9 +32,11 @@ __all__ = [
     "RawDocument",
     "RawId",
     "Rejected",
+    "Removal",
     "SearchHit",
     "Source",
     "SourceId",
+    "SourceLine",
     "SourceSummary",
     "Stage",
     "StoryId",
@@ -162,6 +164,33 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceLine:
+    """One line of scraped text with its character offsets in the decoded input."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A line the cleaner dropped, where it was in the input, and why.
+
+    ``reason`` is ``furniture`` (the line classifier; ``score`` is its probability that the line
+    was article text), ``repeat`` (the same text earlier in the article), ``headline`` (became
+    the title), or ``not-main-content`` (a block of an HTML page the extractor left out).
+    ``start``/``end`` are character offsets in the decoded input for text, or the source line
+    of the block (``start`` only) for HTML.
+    """
+
+    text: str
+    reason: str
+    start: int | None = None
+    end: int | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleDraft:
     """An article as the pipeline produced it, before the store gives it an id.
 
@@ -182,6 +211,9 @@ class ArticleDraft:
     content_hash: str = ""
     is_partial: bool = False
     locator: str | None = None
+    # Scraped text still to be judged line by line by the cleaner (empty for extracted text).
+    lines: tuple[SourceLine, ...] = ()
+    removed: tuple[Removal, ...] = ()
 
     @property
     def body(self) -> str:
@@ -211,6 +243,7 @@ class Article:
     version: int
     ingested_at: datetime
     updated_at: datetime
+    removed: tuple[Removal, ...] = ()
 
     @property
     def body(self) -> str:

@@ -18,6 +18,7 @@ from broadsheet.model import (
     IngestReport,
     Quarantine,
     QuarantineDraft,
+    Removal,
     SearchHit,
     SourceSummary,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "feed_json",
     "iso",
     "quarantine_json",
+    "removal_json",
     "report_json",
     "search_hit_json",
     "source_json",
@@ -55,6 +57,16 @@ def article_summary_json(article: Article) -> dict[str, Any]:
     }
 
 
+def removal_json(removal: Removal) -> dict[str, Any]:
+    return {
+        "text": removal.text,
+        "reason": removal.reason,
+        "start": removal.start,
+        "end": removal.end,
+        "score": removal.score,
+    }
+
+
 def article_json(article: Article, *, duplicates: Sequence[int] = ()) -> dict[str, Any]:
     """``article ID --json``. ``entities``, ``quotes``, ``figures`` and ``dates`` stay empty
     lists until the enrichment stages exist, so consumers can rely on the keys now."""
@@ -68,6 +80,7 @@ def article_json(article: Article, *, duplicates: Sequence[int] = ()) -> dict[st
         "version": article.version,
         "raw_id": article.raw_id,
         "duplicates": list(duplicates),
+        "removed": [removal_json(r) for r in article.removed],
         "ingested_at": iso(article.ingested_at),
         "updated_at": iso(article.updated_at),
         "entities": [],

@@ -71,12 +71,18 @@ def test_text_first_line_is_title_and_options_apply() -> None:
         published_at=published,
         language="en",
     )
-    result = run("Talks resume\n\nFirst paragraph.\nSecond paragraph.\n", InputFormat.TEXT, options)
+    text = "Talks resume\n\n  First paragraph.\nSecond paragraph.\n"
+    result = run(text, InputFormat.TEXT, options)
     (draft,) = result.articles
-    assert draft.title == "Talks resume"
-    assert draft.paragraphs == ("First paragraph.", "Second paragraph.")
+    # Title and paragraphs are the cleaner's to choose; extraction keeps every line and where it is.
+    assert [(line.text, text[line.start : line.end]) for line in draft.lines] == [
+        ("Talks resume", "Talks resume"),
+        ("First paragraph.", "First paragraph."),
+        ("Second paragraph.", "Second paragraph."),
+    ]
     assert draft.source_name == "Daily Lantern"
     assert draft.canonical_url == "https://dailylantern.example/news/talks"
+    assert draft.site_url == "https://dailylantern.example/"
     assert draft.published_at == published
     assert draft.published_at_guessed is False
     assert draft.language == "en"
@@ -136,7 +142,7 @@ def test_jsonl_records_and_per_line_problems() -> None:
     ]
     result = run("\n".join(lines), InputFormat.JSONL)
     assert [d.title for d in result.articles] == ["Wire: talks", "html one"]
-    assert result.articles[0].paragraphs == ("One.", "Two.")
+    assert [line.text for line in result.articles[0].lines] == ["One.", "Two."]
     assert result.articles[0].authors == ("A. Writer",)
     assert result.articles[1].paragraphs == ("Alpha.", "Beta bold.")
     assert result.articles[1].locator == "line 5"

@@ -24,18 +24,58 @@ def test_process_runs_every_stage() -> None:
     assert result.quarantines == ()
 
 
-def test_headline_skips_site_name_and_breadcrumbs() -> None:
-    text = "Skip to content\nRiverside Gazette\nNews | World\nQuake kills 14 in mountain villages\nBody.\n"
+SCRAPED = """Skip to content
+Riverside Gazette
+Subscribe | Log in
+News | World
+Quake kills 14 in mountain villages
+By Meridian Wire
+Share
+27
+Advertisement
+ISTANBUL (Meridian Wire) - A strong earthquake struck a mountainous district of eastern Turkey on Thursday, killing at least 14 people and destroying dozens of homes, the regional governor said.
+The quake, which had a magnitude of 6.1, was felt as far away as the provincial capital, where residents ran into the streets in the early hours of the morning.
+"Our teams are working through the rubble house by house," Governor Selim Aksoy told reporters, adding that rescuers were still trying to reach three villages cut off by landslides.
+Rescue teams from neighbouring provinces arrived by midday, and the disaster agency said it had sent 400 tents and blankets to the area.
+Advertisement
+READ MORE: Flooding closes motorway links across northern Italy
+Sign up to our newsletter
+Related:
+Comments
+© Riverside Gazette 2026
+"""
+
+
+def test_scraped_page_keeps_the_article_and_says_what_it_dropped() -> None:
     raw = RawDocument(
-        data=text.encode(),
+        data=SCRAPED.encode(),
         fetched_at=NOW,
         origin="a.txt",
         options=IngestOptions(source="Riverside Gazette"),
     )
-    (draft,) = process(raw, now=NOW, settings=SETTINGS).articles
+    result = process(raw, now=NOW, settings=SETTINGS)
+    (draft,) = result.articles
     assert draft.title == "Quake kills 14 in mountain villages"
-    # The lines above the headline stay for the cleaner to judge; none is lost.
-    assert draft.paragraphs == ("Skip to content", "Riverside Gazette", "News | World", "Body.")
+    assert len(draft.paragraphs) == 4
+    assert draft.paragraphs[0].startswith("ISTANBUL (Meridian Wire)")
+    assert draft.paragraphs[-1].startswith("Rescue teams")
+    removed = {r.text: r for r in draft.removed}
+    for furniture in (
+        "Skip to content",
+        "Riverside Gazette",
+        "Subscribe | Log in",
+        "Share",
+        "27",
+        "Advertisement",
+        "Sign up to our newsletter",
+        "Comments",
+        "© Riverside Gazette 2026",
+    ):
+        assert removed[furniture].reason == "furniture", furniture
+    assert removed["Quake kills 14 in mountain villages"].reason == "headline"
+    # Offsets point back into the input text.
+    for item in draft.removed:
+        assert SCRAPED[item.start : item.end] == item.text
 
 
 def test_oversized_raw_is_quarantined_at_read() -> None:

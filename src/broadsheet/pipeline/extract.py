@@ -37,6 +37,7 @@ from broadsheet.model import (
     IngestOptions,
     InputFormat,
     QuarantineDraft,
+    SourceLine,
     Stage,
     Subscription,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "format_for_path",
     "html_body",
     "html_to_paragraphs",
+    "text_lines",
 ]
 
 _EXTENSIONS: Mapping[str, InputFormat] = {
@@ -105,12 +107,6 @@ _JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]+)"')
 # Publication metadata sits in <head> or near the top of <article>; 200,000 characters covers
 # the heaviest news page heads we have seen (inline CSS and scripts included).
 _HEAD_SCAN_CHARS = 200_000
-# Breadcrumbs and menus: "Home > World", "Subscribe | Log in", "News \u203a Europe".
-_NAV_SEPARATOR = re.compile(r"\s(?:>|\u203a|\u00bb|\||/)\s")
-# Headlines run 5-15 words; section labels and "Skip to content" run 1-3.
-_MIN_HEADLINE_WORDS = 4
-# The headline of a scraped page comes before the body starts: within its first dozen lines.
-_HEADLINE_SEARCH_LINES = 12
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _HTML_LANG = re.compile(r"""<html[^>]*\slang\s*=\s*["']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)""", re.I)
 
@@ -273,48 +269,37 @@ def _plain(value: object) -> str:
 # --- scraped text ---------------------------------------------------------------------------
 
 
-def _is_headline_like(line: str, source: str | None) -> bool:
-    if source and line.casefold() == source.casefold():
-        return False
-    if _NAV_SEPARATOR.search(line):
-        return False
-    return len(line.split()) >= _MIN_HEADLINE_WORDS
-
-
-def _headline_index(lines: Sequence[str], source: str | None) -> int:
-    """Where the headline of a scraped page is: the first headline-like line near the top.
-
-    Scraped pages often open with the site name, "Skip to content" or a breadcrumb trail; those
-    lines stay in the body for the cleaner to judge, but are never the title.
-    """
-    for index, line in enumerate(lines[:_HEADLINE_SEARCH_LINES]):
-        if _is_headline_like(line, source):
-            return index
-    return 0
+def text_lines(text: str) -> tuple[SourceLine, ...]:
+    """The non-blank lines of ``text`` with their character offsets."""
+    lines: list[SourceLine] = []
+    position = 0
+    for raw_line in text.splitlines(keepends=True):
+        stripped = raw_line.strip()
+        if stripped:
+            start = position + raw_line.index(stripped[0])
+            lines.append(SourceLine(stripped, start, start + len(stripped)))
+        position += len(raw_line)
+    return tuple(lines)
 
 
 def _from_text(text: str, ctx: _Context) -> ArticleDraft:
-    lines = [line.strip() for line in text.splitlines()]
-    lines = [line for line in lines if line]
+    lines = text_lines(text)
     if not lines:
         raise EmptyInput("no text: every line is blank")
-    if len(lines) > 1:
-        at = _headline_index(lines, ctx.options.source)
-        title, paragraphs = lines[at], lines[:at] + lines[at + 1 :]
-    else:
-        title, paragraphs = "", lines
     url, canonical = _urls(ctx.options.url)
     published_at, guessed = _published(None, ctx)
+    # Title and paragraphs are the cleaner's to choose: it judges every line first.
     return ArticleDraft(
         source_name=ctx.options.source or hostname(url) or UNKNOWN_SOURCE,
-        title=title,
-        paragraphs=tuple(paragraphs),
+        title="",
+        paragraphs=(),
         published_at=published_at,
         published_at_guessed=guessed,
         url=url,
         canonical_url=canonical,
         site_url=_site_url(url),
         language=_language(None, ctx),
+        lines=lines,
     )
 
 
@@ -454,11 +439,12 @@ def _jsonl_record(record: Mapping[str, Any], ctx: _Context, locator: str) -> Art
         found_date = parse_timestamp(record["published_at"])
     authors = _authors_field(record)
 
+    lines: tuple[SourceLine, ...] = ()
     if text_value is not None and text_value.strip():
-        blocks = _BLANK_LINES.split(text_value.strip())
-        if len(blocks) == 1:
-            blocks = text_value.strip().split("\n")
-        paragraphs = [b.replace("\n", " ") for b in blocks]
+        # Scraped text like a .txt file: the cleaner judges it line by line (offsets are in the
+        # record's "text" field).
+        lines = text_lines(text_value)
+        paragraphs: list[str] = []
     elif html_value is not None and html_value.strip():
         if re.search(r"<(html|body)\b", html_value[:2048], re.I):
             page_ctx = _Context(
@@ -502,6 +488,7 @@ def _jsonl_record(record: Mapping[str, Any], ctx: _Context, locator: str) -> Art
         authors=authors,
         language=_language(language, ctx),
         locator=locator,
+        lines=lines,
     )
 
 

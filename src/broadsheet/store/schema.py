@@ -94,6 +94,8 @@ articles = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("ingested_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # What the cleaner dropped: [{text, reason, start, end, score}] (migration 0002).
+    sa.Column("removed", sa.JSON),
 )
 
 article_versions = sa.Table(

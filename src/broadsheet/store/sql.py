@@ -43,12 +43,14 @@ from broadsheet.model import (
     QuarantineId,
     RawDocument,
     RawId,
+    Removal,
     SearchHit,
     SourceId,
     SourceSummary,
     Stage,
     StoryId,
 )
+from broadsheet.serialize import removal_json
 from broadsheet.store.schema import (
     UTCDateTime,
     article_versions,
@@ -662,6 +664,7 @@ def _article_values(draft: ArticleDraft) -> dict[str, Any]:
         "content_hash": draft.content_hash,
         "is_partial": draft.is_partial,
         "locator": draft.locator,
+        "removed": [removal_json(r) for r in draft.removed] or None,
     }
 
 
@@ -834,4 +837,5 @@ def _article(row: Row[Any]) -> Article:
         version=row.version,
         ingested_at=row.ingested_at,
         updated_at=row.updated_at,
+        removed=tuple(Removal(**item) for item in row.removed or ()),
     )

@@ -1,0 +1,313 @@
+"""Train the scraped-text line classifier (``broadsheet train cleaner``).
+
+Data: trafilatura's evaluation pages (``extraction-trafilatura/documents.jsonl.gz``, 990 pages,
+Apache-2.0), each rendered to scraped-text lines with ``render_lines``. Labels per line:
+
+- gold, from the page's annotations: a line inside a must-keep snippet (or holding one) is body; a
+  line holding a must-drop snippet is furniture. Weighted ``GOLD_WEIGHT``.
+- silver, for the many lines no snippet covers: body when the line's text is in trafilatura's own
+  extraction of the page, furniture otherwise. Weighted 1.
+
+The Zyte pages (``extraction/``) are the test set and are never read here. One page in five
+(chosen by a hash of its id, so reproducibly) is held out as a development split for the
+decision threshold; the final model is then refitted on every page.
+
+The model is two stages of gradient-boosted trees (scikit-learn): the first sees each line's own
+and neighbourhood features; the second adds the first stage's out-of-fold probabilities for the
+lines around it, so a line in a run of body text is pulled towards body and an isolated one is
+not. Both are exported as plain arrays to JSON (``data/cleaner_model.json``): inference needs only
+NumPy, and the file is reviewable and stable across scikit-learn versions.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from broadsheet.errors import BroadsheetError
+from broadsheet.pipeline.clean import STAGE2_RADIUS, LineModel, _Trees, clean_lines, stage2_features
+from broadsheet.pipeline.decode import decode_text
+from broadsheet.pipeline.linefeatures import FEATURE_NAMES, FEATURE_VERSION, line_features
+from broadsheet.pipeline.render import render_lines
+
+__all__ = ["TrainingReport", "train_cleaner"]
+
+logger = logging.getLogger(__name__)
+
+DATASET = "extraction-trafilatura/documents.jsonl.gz"
+GOLD_WEIGHT = 4.0
+SEED = 20261123
+DEV_SHARE_MODULO = 5  # one page in five held out for the threshold
+_SPACE = re.compile(r"\s+")
+# A rendered line this short ("Home", "Share") can sit inside any snippet by chance; it only
+# takes a snippet's label when it equals the snippet.
+_MIN_CONTAINED_CHARS = 25
+
+TREE_PARAMS: dict[str, Any] = {
+    "max_iter": 200,
+    "learning_rate": 0.1,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+    "early_stopping": False,  # a validation split drawn at random would break reproducibility
+    "random_state": SEED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    id: str
+    lines: list[str]
+    labels: npt.NDArray[np.float64]
+    weights: npt.NDArray[np.float64]
+    gold: npt.NDArray[np.bool_]
+    keep: tuple[str, ...]
+    drop: tuple[str, ...]
+    silver: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingReport:
+    pages: int
+    lines: int
+    gold_lines: int
+    threshold: float
+    dev: dict[str, Any]
+    seconds: float
+    path: Path
+
+
+def _norm(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def _read_pages(eval_dir: Path) -> Iterator[tuple[str, str, bytes | str, list[str], list[str]]]:
+    path = eval_dir / DATASET
+    if not path.exists():
+        raise BroadsheetError(f"training data not found: {path}")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            doc = json.loads(line)
+            html: bytes | str = doc["html"]
+            if doc.get("html_encoding") == "latin-1-bytes":
+                html = doc["html"].encode("latin-1")
+            yield doc["id"], doc.get("url") or "", html, doc["with"], doc["without"]
+
+
+def _label_page(
+    page_id: str, html: bytes | str, keep: Sequence[str], drop: Sequence[str]
+) -> _Page | None:
+    import trafilatura  # training-only import; inference never needs it here
+
+    try:
+        text = html if isinstance(html, str) else decode_text(html).text
+    except BroadsheetError:
+        return None
+    lines = [line.text for line in render_lines(text)]
+    if len(lines) < 3:
+        return None
+    silver = _norm(trafilatura.extract(html, include_comments=False) or "")
+    keep_n = [_norm(s) for s in keep if _norm(s)]
+    drop_n = [_norm(s) for s in drop if _norm(s)]
+    labels = np.zeros(len(lines))
+    weights = np.ones(len(lines))
+    gold = np.zeros(len(lines), dtype=bool)
+    for i, raw_line in enumerate(lines):
+        line = _norm(raw_line)
+        contained = len(line) >= _MIN_CONTAINED_CHARS
+        is_keep = any(s in line or (contained and line in s) or s == line for s in keep_n)
+        is_drop = any(s in line or (contained and line in s) or s == line for s in drop_n)
+        if is_keep != is_drop:
+            labels[i] = 1.0 if is_keep else 0.0
+            weights[i] = GOLD_WEIGHT
+            gold[i] = True
+        else:
+            labels[i] = 1.0 if (len(line) >= 15 and line in silver) or line == silver else 0.0
+    return _Page(page_id, lines, labels, weights, gold, tuple(keep), tuple(drop), silver)
+
+
+def _is_dev(page_id: str) -> bool:
+    digest = hashlib.sha256(page_id.encode("utf-8")).digest()
+    return digest[0] % DEV_SHARE_MODULO == 0
+
+
+def _short(value: float) -> float:
+    return float(f"{float(value):.7g}")
+
+
+def _export_trees(model: Any) -> dict[str, Any]:
+    """A fitted HistGradientBoostingClassifier as arrays: prior log-odds and each tree.
+
+    Leaf values already include the learning rate, so the exported rate is 1. Reads the fitted
+    predictors' node table (``_predictors``); ``tests/training`` checks the export reproduces
+    ``predict_proba`` so a scikit-learn change that breaks this is caught.
+    """
+    trees = []
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        trees.append(
+            {
+                "left": np.where(leaf, -1, nodes["left"].astype(np.int64)).tolist(),
+                "right": np.where(leaf, -1, nodes["right"].astype(np.int64)).tolist(),
+                "feature": np.where(leaf, 0, nodes["feature_idx"].astype(np.int64)).tolist(),
+                # Thresholds exactly (they can equal a training value); leaf values to seven
+                # digits, far below what moves a probability at the threshold.
+                "threshold": [float(t) for t in nodes["num_threshold"]],
+                "value": [_short(v) for v in nodes["value"]],
+            }
+        )
+    return {
+        "init": float(np.ravel(model._baseline_prediction)[0]),
+        "learning_rate": 1.0,
+        "trees": trees,
+    }
+
+
+def _fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64]) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(**TREE_PARAMS).fit(x, y, sample_weight=w)
+
+
+def _stage1_out_of_fold(pages: Sequence[_Page], folds: int = 4) -> list[npt.NDArray[np.float64]]:
+    """Stage-1 probabilities for every page from a model that did not see that page."""
+    out: list[npt.NDArray[np.float64]] = [np.zeros(0)] * len(pages)
+    for fold in range(folds):
+        train = [p for i, p in enumerate(pages) if i % folds != fold]
+        held = [(i, p) for i, p in enumerate(pages) if i % folds == fold]
+        model = _fit(
+            np.vstack([line_features(p.lines) for p in train]),
+            np.concatenate([p.labels for p in train]),
+            np.concatenate([p.weights for p in train]),
+        )
+        for i, page in held:
+            out[i] = model.predict_proba(line_features(page.lines))[:, 1]
+    return out
+
+
+def _fit_two_stage(pages: Sequence[_Page]) -> tuple[Any, Any]:
+    features = [line_features(p.lines) for p in pages]
+    labels = np.concatenate([p.labels for p in pages])
+    weights = np.concatenate([p.weights for p in pages])
+    stage1 = _fit(np.vstack(features), labels, weights)
+    oof = _stage1_out_of_fold(pages)
+    stage2_x = np.vstack([stage2_features(f, p) for f, p in zip(features, oof, strict=True)])
+    stage2 = _fit(stage2_x, labels, weights)
+    return stage1, stage2
+
+
+def _predict(stage1: Any, stage2: Any, lines: Sequence[str]) -> npt.NDArray[np.float64]:
+    features = line_features(lines)
+    first = stage1.predict_proba(features)[:, 1]
+    return np.asarray(stage2.predict_proba(stage2_features(features, first))[:, 1])
+
+
+def _best_threshold(
+    probs: npt.NDArray[np.float64], labels: npt.NDArray[np.float64]
+) -> tuple[float, dict[str, Any]]:
+    best: tuple[float, dict[str, Any]] = (0.5, {"f1": 0.0})
+    for threshold in np.arange(0.2, 0.81, 0.02):
+        kept = probs >= threshold
+        tp = float(np.sum(kept & (labels == 1)))
+        fp = float(np.sum(kept & (labels == 0)))
+        fn = float(np.sum(~kept & (labels == 1)))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        if f1 > best[1]["f1"]:
+            best = (
+                round(float(threshold), 2),
+                {"f1": round(f1, 4), "precision": round(precision, 4), "recall": round(recall, 4)},
+            )
+    return best
+
+
+def _snippet_scores(pages: Sequence[_Page], model: LineModel | None) -> dict[str, float]:
+    """The data set's own metric (README 2b) on the kept text of held-out pages; with no model,
+    on trafilatura's extraction of the HTML, for comparison."""
+    tp = fp = fn = 0
+    for page in pages:
+        if model is None:
+            kept = page.silver
+        else:
+            kept = _norm(" ".join(clean_lines(page.lines, model=model)))
+        tp += sum(1 for s in page.keep if _norm(s) in kept)
+        fn += sum(1 for s in page.keep if _norm(s) not in kept)
+        fp += sum(1 for s in page.drop if _norm(s) in kept)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def train_cleaner(eval_dir: Path, out: Path, *, limit: int | None = None) -> TrainingReport:
+    """Fit the line classifier on the training pages and write it to ``out`` as JSON.
+
+    Deterministic for the same data, code and scikit-learn version. Raises ``BroadsheetError``
+    when the training data is missing.
+    """
+    started = time.perf_counter()
+    pages: list[_Page] = []
+    for count, (page_id, _url, html, keep, drop) in enumerate(_read_pages(eval_dir)):
+        if limit is not None and count >= limit:
+            break
+        page = _label_page(page_id, html, keep, drop)
+        if page is not None:
+            pages.append(page)
+    train = [p for p in pages if not _is_dev(p.id)]
+    dev = [p for p in pages if _is_dev(p.id)]
+    logger.info("train_cleaner_data", extra={"pages": len(pages), "dev": len(dev)})
+
+    # Threshold and dev figures from a model that never saw the dev pages; judged on gold lines,
+    # then with the snippet metric of the data set on the text the cleaner keeps.
+    stage1, stage2 = _fit_two_stage(train)
+    dev_probs = np.concatenate([_predict(stage1, stage2, p.lines)[p.gold] for p in dev])
+    dev_labels = np.concatenate([p.labels[p.gold] for p in dev])
+    threshold, dev_scores = _best_threshold(dev_probs, dev_labels)
+    dev_model = LineModel(
+        _Trees.from_json(_export_trees(stage1)), _Trees.from_json(_export_trees(stage2)), threshold
+    )
+    dev_scores["snippets"] = _snippet_scores(dev, dev_model)
+    dev_scores["snippets_trafilatura_on_html"] = _snippet_scores(dev, None)
+
+    stage1, stage2 = _fit_two_stage(pages)
+    model: dict[str, Any] = {
+        "format": "broadsheet-line-classifier",
+        "feature_version": FEATURE_VERSION,
+        "features": list(FEATURE_NAMES),
+        "stage2_radius": STAGE2_RADIUS,
+        "threshold": threshold,
+        "stage1": _export_trees(stage1),
+        "stage2": _export_trees(stage2),
+        "trained_on": {
+            "dataset": DATASET,
+            "pages": len(pages),
+            "lines": int(sum(len(p.lines) for p in pages)),
+            "gold_lines": int(sum(int(p.gold.sum()) for p in pages)),
+            "dev_gold_lines": dev_scores,
+            "params": TREE_PARAMS,
+        },
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(model, separators=(",", ":")) + "\n", encoding="utf-8")
+    return TrainingReport(
+        pages=len(pages),
+        lines=int(sum(len(p.lines) for p in pages)),
+        gold_lines=int(sum(int(p.gold.sum()) for p in pages)),
+        threshold=threshold,
+        dev=dev_scores,
+        seconds=round(time.perf_counter() - started, 1),
+        path=out,
+    )
