@@ -11,6 +11,7 @@ import re
 import sys
 from pathlib import Path
 
+import click
 from click.testing import CliRunner
 
 from broadsheet.cli import cli
@@ -24,12 +25,23 @@ def command_names() -> list[str]:
     return sorted(cli.commands)
 
 
-def render_help(name: str | None) -> str:
-    args = [name, "--help"] if name else ["--help"]
-    result = CliRunner().invoke(cli, args, prog_name="broadsheet", terminal_width=88)
+def _help(args: list[str]) -> str:
+    result = CliRunner().invoke(cli, [*args, "--help"], prog_name="broadsheet", terminal_width=88)
     if result.exit_code != 0:
-        raise RuntimeError(f"broadsheet {name} --help failed: {result.output}")
+        raise RuntimeError(f"broadsheet {' '.join(args)} --help failed: {result.output}")
     return result.output.rstrip() + "\n"
+
+
+def render_help(name: str | None) -> str:
+    """A command's help; for a group, followed by the help of each of its subcommands."""
+    if name is None:
+        return _help([])
+    text = _help([name])
+    command = cli.commands[name]
+    if isinstance(command, click.Group):
+        for sub in sorted(command.commands):
+            text += f"\n$ broadsheet {name} {sub} --help\n" + _help([name, sub])
+    return text
 
 
 def expected_block(name: str | None) -> str:

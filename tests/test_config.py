@@ -21,6 +21,7 @@ def test_every_setting_parses_from_env(tmp_path: Path) -> None:
         "BROADSHEET_MAX_INPUT_BYTES": "1_000",
         "BROADSHEET_INGEST_BATCH_SIZE": "5",
         "BROADSHEET_DEFAULT_LANGUAGE": "EN",
+        "BROADSHEET_EVAL_DIR": "/data/eval",
     }
     assert {s.env for s in SETTINGS} == set(env)
     settings = Settings.from_env(env)
@@ -29,6 +30,7 @@ def test_every_setting_parses_from_env(tmp_path: Path) -> None:
         "max_input_bytes": 1000,
         "ingest_batch_size": 5,
         "default_language": "en",
+        "eval_dir": "/data/eval",
     }
 
 

@@ -90,6 +90,12 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "eval_dir",
+        "Where the shared evaluation data is, for `broadsheet eval` and `broadsheet train` "
+        "(default: ../shared/eval from the current directory).",
+        _optional_str,
+    ),
+    Setting(
         "default_language",
         "Language code recorded for articles whose input names none (empty: leave unknown).",
         _language,
@@ -105,6 +111,7 @@ class Settings:
     max_input_bytes: int = 20_000_000
     ingest_batch_size: int = 200
     default_language: str | None = None
+    eval_dir: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

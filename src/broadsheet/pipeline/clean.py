@@ -14,6 +14,7 @@ import functools
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -37,6 +38,9 @@ __all__ = [
     "stage2_features",
 ]
 
+# A line this short that a page prints twice is a caption or teaser (150: two lines of caption
+# text; article paragraphs repeated by a scraper glitch are longer and keep their first copy).
+REPEATED_LINE_MAX_CHARS = 150
 # Texts of fewer lines are kept whole (see _clean_scraped).
 MIN_CLASSIFIED_LINES = 3
 # Stage two looks at the stage-one probabilities of the lines this far on either side.
@@ -146,6 +150,7 @@ def _clean_scraped(draft: ArticleDraft, model: LineModel) -> ArticleDraft:
     paragraphs: list[str] = []
     removed: list[Removal] = []
     seen: dict[str, int] = {}
+    occurrences = Counter(text.casefold() for text in texts)
     for index, (line, text) in enumerate(zip(lines, texts, strict=True)):
         score = round(float(probabilities[index]), 3)
         key = text.casefold()
@@ -154,6 +159,9 @@ def _clean_scraped(draft: ArticleDraft, model: LineModel) -> ArticleDraft:
         elif not body[index]:
             reason = "furniture"
         elif key in seen or key == title.casefold():
+            reason = "repeat"
+        elif occurrences[key] > 1 and len(text) <= REPEATED_LINE_MAX_CHARS:
+            # A short line printed twice on one page is a caption or a teaser, not prose.
             reason = "repeat"
         else:
             paragraphs.append(text)

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 __all__ = ["FEATURE_NAMES", "FEATURE_VERSION", "line_features", "normalize_line"]
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 
 _WORD = re.compile(r"\w+")
 _URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|html?)\b|@\w+\.\w+")
@@ -29,6 +29,8 @@ _SENTENCE_END = re.compile(r"""[.!?\u2026]["'\u201d\u2019\u00bb)\]]*$""")
 _TIME_OR_COUNTER = re.compile(r"^[\d\s:./,+()-]+$")
 _SEPARATORS = re.compile(r"\s[|>\u203a\u00bb\u2022\u00b7/]\s")
 _SPACE = re.compile(r"\s+")
+# "READ MORE: <headline>", "Watch: <video title>", "Photo: <credit>": a short label, a colon.
+_LABEL_PREFIX = re.compile(r"^\W{0,3}\w+(?:[ -]\w+){0,2}\s?:\s+\S")
 _QUOTES = frozenset('"\u201c\u201d\u00ab\u00bb\u201e')
 
 # (name, description) in the order of the feature vector.
@@ -49,6 +51,7 @@ _OWN = (
     ("counter", "only digits, times or counters (02:13, 27, 1/5)"),
     ("quote_chars", "contains quotation marks"),
     ("repeats_in_page", "log(1 + other lines with the same text)"),
+    ("label_prefix", "a 1-3 word label and a colon before text that is no sentence (Watch: ...)"),
 )
 _CONTEXT = (
     ("rel_position", "position in the page, 0 first line to 1 last"),
@@ -98,6 +101,7 @@ def _own_features(text: str, repeats: int) -> list[float]:
         1.0 if _TIME_OR_COUNTER.match(text) else 0.0,
         1.0 if any(q in text for q in '"“”«»„') else 0.0,
         math.log1p(repeats),
+        1.0 if _LABEL_PREFIX.match(text) and not _SENTENCE_END.search(text) else 0.0,
     ]
 
 

@@ -21,6 +21,7 @@ NumPy, and the file is reviewable and stable across scikit-learn versions.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -208,30 +209,30 @@ def _fit_two_stage(pages: Sequence[_Page]) -> tuple[Any, Any]:
     return stage1, stage2
 
 
-def _predict(stage1: Any, stage2: Any, lines: Sequence[str]) -> npt.NDArray[np.float64]:
-    features = line_features(lines)
-    first = stage1.predict_proba(features)[:, 1]
-    return np.asarray(stage2.predict_proba(stage2_features(features, first))[:, 1])
-
-
-def _best_threshold(
-    probs: npt.NDArray[np.float64], labels: npt.NDArray[np.float64]
-) -> tuple[float, dict[str, Any]]:
-    best: tuple[float, dict[str, Any]] = (0.5, {"f1": 0.0})
-    for threshold in np.arange(0.2, 0.81, 0.02):
-        kept = probs >= threshold
-        tp = float(np.sum(kept & (labels == 1)))
-        fp = float(np.sum(kept & (labels == 0)))
-        fn = float(np.sum(~kept & (labels == 1)))
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        if f1 > best[1]["f1"]:
-            best = (
-                round(float(threshold), 2),
-                {"f1": round(f1, 4), "precision": round(precision, 4), "recall": round(recall, 4)},
-            )
-    return best
+def _best_threshold(pages: Sequence[_Page], model: LineModel) -> tuple[float, dict[str, Any]]:
+    """The threshold with the best snippet F1 on held-out pages (the end metric), and the
+    line-level scores on their gold lines at that threshold."""
+    best: tuple[float, dict[str, Any]] = (0.5, {"snippets_f1": -1.0})
+    for threshold in np.arange(0.1, 0.71, 0.05):
+        candidate = dataclasses.replace(model, threshold=round(float(threshold), 2))
+        scores = _snippet_scores(pages, candidate)
+        if scores["f1"] > best[1]["snippets_f1"]:
+            best = (candidate.threshold, {"snippets_f1": scores["f1"]})
+    threshold = best[0]
+    probs = np.concatenate([model.probabilities(p.lines)[p.gold] for p in pages])
+    labels = np.concatenate([p.labels[p.gold] for p in pages])
+    kept = probs >= threshold
+    tp = float(np.sum(kept & (labels == 1)))
+    fp = float(np.sum(kept & (labels == 0)))
+    fn = float(np.sum(~kept & (labels == 1)))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return threshold, {
+        "gold_lines_f1": round(f1, 4),
+        "gold_lines_precision": round(precision, 4),
+        "gold_lines_recall": round(recall, 4),
+    }
 
 
 def _snippet_scores(pages: Sequence[_Page], model: LineModel | None) -> dict[str, float]:
@@ -252,7 +253,36 @@ def _snippet_scores(pages: Sequence[_Page], model: LineModel | None) -> dict[str
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def train_cleaner(eval_dir: Path, out: Path, *, limit: int | None = None) -> TrainingReport:
+def _model_json(
+    stage1: Any,
+    stage2: Any,
+    threshold: float,
+    *,
+    pages: Sequence[_Page],
+    dev: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "format": "broadsheet-line-classifier",
+        "feature_version": FEATURE_VERSION,
+        "features": list(FEATURE_NAMES),
+        "stage2_radius": STAGE2_RADIUS,
+        "threshold": threshold,
+        "stage1": _export_trees(stage1),
+        "stage2": _export_trees(stage2),
+        "trained_on": {
+            "dataset": DATASET,
+            "pages": len(pages),
+            "lines": int(sum(len(p.lines) for p in pages)),
+            "gold_lines": int(sum(int(p.gold.sum()) for p in pages)),
+            "dev_gold_lines": dev,
+            "params": TREE_PARAMS,
+        },
+    }
+
+
+def train_cleaner(
+    eval_dir: Path, out: Path, *, limit: int | None = None, dev_model_out: Path | None = None
+) -> TrainingReport:
     """Fit the line classifier on the training pages and write it to ``out`` as JSON.
 
     Deterministic for the same data, code and scikit-learn version. Raises ``BroadsheetError``
@@ -273,33 +303,22 @@ def train_cleaner(eval_dir: Path, out: Path, *, limit: int | None = None) -> Tra
     # Threshold and dev figures from a model that never saw the dev pages; judged on gold lines,
     # then with the snippet metric of the data set on the text the cleaner keeps.
     stage1, stage2 = _fit_two_stage(train)
-    dev_probs = np.concatenate([_predict(stage1, stage2, p.lines)[p.gold] for p in dev])
-    dev_labels = np.concatenate([p.labels[p.gold] for p in dev])
-    threshold, dev_scores = _best_threshold(dev_probs, dev_labels)
     dev_model = LineModel(
-        _Trees.from_json(_export_trees(stage1)), _Trees.from_json(_export_trees(stage2)), threshold
+        _Trees.from_json(_export_trees(stage1)), _Trees.from_json(_export_trees(stage2)), 0.5
     )
+    threshold, dev_scores = _best_threshold(dev, dev_model)
+    dev_model = dataclasses.replace(dev_model, threshold=threshold)
+    if dev_model_out is not None:
+        # The model that never saw the dev pages: for choosing how others use it, on those pages.
+        dev_model_out.write_text(
+            json.dumps(_model_json(stage1, stage2, threshold, pages=train, dev=None)) + "\n",
+            encoding="utf-8",
+        )
     dev_scores["snippets"] = _snippet_scores(dev, dev_model)
     dev_scores["snippets_trafilatura_on_html"] = _snippet_scores(dev, None)
 
     stage1, stage2 = _fit_two_stage(pages)
-    model: dict[str, Any] = {
-        "format": "broadsheet-line-classifier",
-        "feature_version": FEATURE_VERSION,
-        "features": list(FEATURE_NAMES),
-        "stage2_radius": STAGE2_RADIUS,
-        "threshold": threshold,
-        "stage1": _export_trees(stage1),
-        "stage2": _export_trees(stage2),
-        "trained_on": {
-            "dataset": DATASET,
-            "pages": len(pages),
-            "lines": int(sum(len(p.lines) for p in pages)),
-            "gold_lines": int(sum(int(p.gold.sum()) for p in pages)),
-            "dev_gold_lines": dev_scores,
-            "params": TREE_PARAMS,
-        },
-    }
+    model = _model_json(stage1, stage2, threshold, pages=pages, dev=dev_scores)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(model, separators=(",", ":")) + "\n", encoding="utf-8")
     return TrainingReport(
