@@ -213,3 +213,10 @@ def test_config_hides_database_password(run) -> None:
     )
     assert "s3cret" not in json.dumps(data)
     assert data["db_url"] == "postgresql://broadsheet:***@db.internal/news"
+
+
+def test_missing_database_driver_is_a_clear_error(run) -> None:
+    result = run("--db", "postgresql+nosuchdriver://u:pw@127.0.0.1/x", "articles")
+    assert result.exit_code == 1
+    assert "cannot open database" in result.output
+    assert "pw" not in result.output

@@ -352,3 +352,17 @@ def test_reprocess_without_changes_touches_nothing(
     report = reprocess(store, settings=settings, clock=lambda: datetime.now(UTC))
     assert report.count("articles_updated") == 0
     assert {a.id: a.updated_at for a in store.articles()} == before
+
+
+def test_dismissed_record_stays_dismissed_on_reprocess(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    ingest_files(store, [path], settings=settings)
+    (record,) = store.quarantine()
+    store.resolve_quarantine([record.id], now=datetime.now(UTC))
+    report = reprocess(store, settings=settings, clock=lambda: datetime.now(UTC))
+    assert not report.has_quarantined
+    assert store.quarantine() == []
+    assert len(store.quarantine(include_resolved=True)) == 1

@@ -246,9 +246,10 @@ def ingest(
 ) -> None:
     """Ingest files and directories (recursive): .txt .html .jsonl .xml/.rss/.atom .opml.
 
-    Every input's bytes are kept. Ingesting the same bytes again does nothing; a changed page at
-    the same URL becomes a new version of its article. Bad inputs are quarantined with a reason
-    and the rest of the batch goes on; the exit code is then 3.
+    Every input's bytes are kept. The same bytes with the same options are never processed
+    twice (with new options they are re-run in place); a changed page at the same URL becomes a
+    new version of its article. Bad inputs are quarantined with a reason and the rest of the
+    batch goes on; the exit code is then 3.
 
     \b
     Examples:
@@ -739,7 +740,7 @@ def demo(ctx: click.Context, demo_db: str | None, as_json: bool) -> None:
     if as_json:
         _emit_json(
             {
-                "db": app.settings.db_url,
+                "db": redact_url(app.settings.db_url),
                 "counts": counts,
                 "formats": formats,
                 "sources": [source_json(s) for s in found_sources],
@@ -790,7 +791,7 @@ def _print_demo(
         )
     console.print(listing)
     command = f"{_program()} --db {_db_argument(app.settings.db_url)}"
-    console.print(f"\nStore: {app.settings.db_url}\nLook closer:", markup=False)
+    console.print(f"\nStore: {redact_url(app.settings.db_url)}\nLook closer:", markup=False)
     for example in ("article 1", "search strike", "sources", "articles --json"):
         console.print(f"  {command} {example}", markup=False, soft_wrap=True)
 

@@ -99,7 +99,7 @@ def read_file(
     quarantines it with the evidence kept; a broken sidecar is recorded in ``options.problem``.
     A file that cannot be read at all is ``Rejected``.
     """
-    origin = str(path.absolute())
+    origin = os.path.abspath(path)  # "..", "." folded; symlinks kept as named
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:

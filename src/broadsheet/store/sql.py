@@ -26,6 +26,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.pool import StaticPool
 
+from broadsheet.config import redact_url
 from broadsheet.errors import NotFound, StoreError
 from broadsheet.model import (
     Article,
@@ -160,8 +161,9 @@ class Store:
             store = cls(engine)
             if migrate:
                 store.migrate()
-        except (sa.exc.SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"cannot open database {_redact(url)}: {exc}") from exc
+        except (sa.exc.SQLAlchemyError, OSError, ImportError) as exc:
+            # ImportError: a URL whose database driver is not installed (e.g. psycopg).
+            raise StoreError(f"cannot open database {redact_url(url)}: {exc}") from exc
         return store
 
     def migrate(self) -> None:
@@ -314,8 +316,10 @@ class Store:
                 ).inserted_primary_key[0]  # type: ignore[index]
             )
 
-        _write_quarantine(conn, raw_id, raw.origin, result.quarantines, state.now, reprocess)
-        if not result.quarantines and raw.origin:
+        open_problems = _write_quarantine(
+            conn, raw_id, raw.origin, result.quarantines, state.now, reprocess
+        )
+        if not result.quarantines and raw.origin and not reprocess:
             # The same file, fixed and ingested again, settles what its earlier copies raised.
             conn.execute(
                 quarantine.update()
@@ -342,7 +346,7 @@ class Store:
             articles_updated=tuple(updated),
             articles_unchanged=tuple(unchanged),
             feeds_new=feeds_new,
-            quarantined=result.quarantines,
+            quarantined=open_problems,
         )
 
     # --- reads -----------------------------------------------------------------------------------
@@ -549,13 +553,6 @@ class Store:
 # --- write helpers (all run inside write_batch's transaction) ------------------------------------
 
 
-def _redact(url: str) -> str:
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<unparseable URL>"
-
-
 def _insert_quarantine(
     conn: Connection,
     raw_id: RawId | None,
@@ -584,27 +581,38 @@ def _write_quarantine(
     problems: Sequence[QuarantineDraft],
     now: datetime,
     reprocess: bool,
-) -> None:
-    keep: set[tuple[str, str, str | None, str]] = set()
+) -> tuple[QuarantineDraft, ...]:
+    """Record ``problems``; returns those that are open afterwards (not dismissed before).
+
+    On reprocess a problem already on record for this raw keeps its record, open or resolved
+    (a record someone dismissed stays dismissed); an open one whose problem went away is
+    resolved.
+    """
+
+    def key(stage: str, code: str, locator: str | None, message: str) -> tuple[str, ...]:
+        return (stage, code, locator or "", message)
+
+    known: dict[tuple[str, ...], bool] = {}
     if reprocess:
-        # A problem that persists keeps its original record; one that went away is resolved.
-        current = {(p.stage.value, p.code, p.locator, p.message) for p in problems}
-        rows = conn.execute(
-            sa.select(quarantine).where(
-                quarantine.c.raw_id == raw_id, quarantine.c.resolved_at.is_(None)
-            )
-        ).all()
+        current = {key(p.stage.value, p.code, p.locator, p.message) for p in problems}
+        rows = conn.execute(sa.select(quarantine).where(quarantine.c.raw_id == raw_id)).all()
         for row in rows:
-            key = (row.stage, row.code, row.locator, row.message)
-            if key in current:
-                keep.add(key)
-            else:
+            row_key = key(row.stage, row.code, row.locator, row.message)
+            is_open = row.resolved_at is None
+            known[row_key] = known.get(row_key, False) or is_open
+            if is_open and row_key not in current:
                 conn.execute(
                     quarantine.update().where(quarantine.c.id == row.id).values(resolved_at=now)
                 )
+    still_open: list[QuarantineDraft] = []
     for problem in problems:
-        if (problem.stage.value, problem.code, problem.locator, problem.message) not in keep:
+        problem_key = key(problem.stage.value, problem.code, problem.locator, problem.message)
+        if problem_key not in known:
             _insert_quarantine(conn, raw_id, origin, problem, now)
+            still_open.append(problem)
+        elif known[problem_key]:
+            still_open.append(problem)
+    return tuple(still_open)
 
 
 def _write_feeds(conn: Connection, raw_id: RawId, result: ProcessResult, now: datetime) -> int:
