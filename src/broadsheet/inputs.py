@@ -99,7 +99,8 @@ def read_file(
     quarantines it with the evidence kept; a broken sidecar is recorded in ``options.problem``.
     A file that cannot be read at all is ``Rejected``.
     """
-    origin = os.path.abspath(path)  # "..", "." folded; symlinks kept as named
+    # Lexically absolute: "." and ".." folded, a symlink kept under the name it was given.
+    origin = os.path.abspath(path)  # noqa: PTH100
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
