@@ -177,8 +177,9 @@ class Removal:
     """A line the cleaner dropped, where it was in the input, and why.
 
     ``reason`` is ``furniture`` (the line classifier; ``score`` is its probability that the line
-    was article text), ``repeat`` (the same text earlier in the article), ``headline`` (became
-    the title), or ``not-main-content`` (a block of an HTML page the extractor left out).
+    was article text), ``repeat`` (the same text earlier in the article, or a short line the
+    page prints twice), ``link-label`` ("READ MORE: ..."-shaped), ``headline`` (became the
+    title), or ``not-main-content`` (a block of an HTML page the extractor left out).
     ``start``/``end`` are character offsets in the decoded input for text, or the source line
     of the block (``start`` only) for HTML.
     """

@@ -101,3 +101,49 @@ def test_process_text_never_hits_an_internal_error(text: str, fmt: InputFormat) 
     raw = RawDocument(data=text.encode("utf-8"), fetched_at=NOW, format=fmt, origin="x")
     for problem in process(raw, now=NOW, settings=SETTINGS).quarantines:
         assert problem.code != "internal_error", problem.message
+
+
+CAPTIONED = """Home > Sport > Football
+Rovers end 41-year wait for the Crown Cup
+By Gareth Pryce
+Share
+Jamal Okonjo wheels away after the decisive goal at Larchfield Stadium
+Photo: Hal Brennan/Daily Lantern
+Advertisement
+Ashbourne Rovers ended 41 years of hurt in the most dramatic fashion imaginable, twice coming from behind to beat Wexley Athletic 3-2 after extra time in the Crown Cup final on Saturday.
+The substitute Jamal Okonjo, who had already equalised with nine minutes of normal time remaining, struck again in the 113th minute to send the travelling supporters into raptures.
+Jamal Okonjo wheels away after the decisive goal at Larchfield Stadium
+"I've been in this game a long time and I've never seen a group refuse to lose like that," manager Declan Marsh said afterwards.
+READ MORE: Wexley confirm Brandt will miss league opener through suspension
+Rovers will parade the trophy through Ashbourne on Sunday afternoon, and the club has already sold out its allocation of tickets for the open-top bus tour.
+Sign up to our newsletter
+Related:
+Women's Crown Cup draw pairs holders with league leaders
+© Daily Lantern 2026 | Terms | Privacy
+"""
+
+
+def test_repeated_caption_and_read_more_links_are_dropped() -> None:
+    raw = RawDocument(data=CAPTIONED.encode(), fetched_at=NOW, origin="c.txt", options=IngestOptions(source="Daily Lantern"))
+    (draft,) = process(raw, now=NOW, settings=SETTINGS).articles
+    body = "\n".join(draft.paragraphs)
+    assert draft.title == "Rovers end 41-year wait for the Crown Cup"
+    assert "wheels away" not in body  # the caption, printed twice
+    assert "READ MORE" not in body
+    assert "Sign up" not in body and "Related" not in body
+    assert draft.paragraphs[0].startswith("Ashbourne Rovers ended 41 years")
+    assert draft.paragraphs[-1].startswith("Rovers will parade the trophy")
+    reasons = {r.text: r.reason for r in draft.removed}
+    assert reasons["Jamal Okonjo wheels away after the decisive goal at Larchfield Stadium"] in ("repeat", "furniture")
+
+
+def test_html_page_records_what_the_extractor_left_out() -> None:
+    from tests.conftest import LONG_PARAGRAPHS, article_html
+
+    raw = RawDocument(data=article_html("Talks stall", LONG_PARAGRAPHS).encode(), fetched_at=NOW, origin="p.html")
+    (draft,) = process(raw, now=NOW, settings=SETTINGS).articles
+    left_out = {r.text: r for r in draft.removed}
+    assert "© 2026 The Harbour Ledger. All rights reserved." in left_out
+    assert left_out["Other story"].reason == "not-main-content"
+    assert left_out["Other story"].start is not None  # the source line of the block
+    assert not any(p in left_out for p in draft.paragraphs)

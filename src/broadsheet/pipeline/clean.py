@@ -26,7 +26,12 @@ import numpy.typing as npt
 
 from broadsheet.errors import ConfigError, EmptyInput
 from broadsheet.model import ArticleDraft, Removal
-from broadsheet.pipeline.linefeatures import FEATURE_NAMES, FEATURE_VERSION, line_features
+from broadsheet.pipeline.linefeatures import (
+    FEATURE_NAMES,
+    FEATURE_VERSION,
+    is_label_line,
+    line_features,
+)
 
 __all__ = [
     "STAGE2_RADIUS",
@@ -163,6 +168,10 @@ def _clean_scraped(draft: ArticleDraft, model: LineModel) -> ArticleDraft:
         elif occurrences[key] > 1 and len(text) <= REPEATED_LINE_MAX_CHARS:
             # A short line printed twice on one page is a caption or a teaser, not prose.
             reason = "repeat"
+        elif is_label_line(text):
+            # "READ MORE: ...", "Watch: ..." between paragraphs: the model weighs the prose
+            # around such a line; its shape alone says it links elsewhere.
+            reason = "link-label"
         else:
             paragraphs.append(text)
             seen[key] = index
@@ -179,16 +188,53 @@ def _clean_scraped(draft: ArticleDraft, model: LineModel) -> ArticleDraft:
 def stage2_features(
     features: npt.NDArray[np.float64], first: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
-    """Stage-two input: a line's features plus the stage-one probabilities around it."""
+    """Stage-two input: a line's features plus what stage one thought of the lines around it.
+
+    The window of neighbouring probabilities, their mean over a wider window, whether the line
+    lies between the first and last confident body line, and the length of the run of likely
+    body lines it belongs to: article text comes in one stretch, furniture around it.
+    """
     n = len(first)
+    if n == 0:
+        return np.zeros((0, features.shape[1] + 2 * STAGE2_RADIUS + 5))
     padded = np.concatenate([np.full(STAGE2_RADIUS, 0.5), first, np.full(STAGE2_RADIUS, 0.5)])
-    shifted = [
-        padded[STAGE2_RADIUS + offset : STAGE2_RADIUS + offset + n]
-        for offset in range(-STAGE2_RADIUS, STAGE2_RADIUS + 1)
-    ]
-    window = np.column_stack(shifted) if n else np.zeros((0, 2 * STAGE2_RADIUS + 1))
-    mean = window.mean(axis=1, keepdims=True) if n else np.zeros((0, 1))
-    return np.hstack([features, window, mean])
+    window = np.column_stack(
+        [
+            padded[STAGE2_RADIUS + offset : STAGE2_RADIUS + offset + n]
+            for offset in range(-STAGE2_RADIUS, STAGE2_RADIUS + 1)
+        ]
+    )
+    wide = np.convolve(
+        np.concatenate([np.zeros(10), first, np.zeros(10)]), np.ones(21), mode="valid"
+    ) / np.convolve(np.concatenate([np.zeros(10), np.ones(n), np.zeros(10)]), np.ones(21), "valid")
+    likely = first >= 0.5
+    confident = np.flatnonzero(first >= 0.8)
+    index = np.arange(n)
+    inside = (
+        (index >= confident[0]) & (index <= confident[-1])
+        if len(confident)
+        else np.zeros(n, dtype=bool)
+    )
+    run = np.zeros(n)
+    start = 0
+    while start < n:
+        end = start
+        while end < n and likely[end] == likely[start]:
+            end += 1
+        if likely[start]:
+            run[start:end] = end - start
+        start = end
+    return np.hstack(
+        [
+            features,
+            window,
+            window.mean(axis=1, keepdims=True),
+            wide[:, None],
+            inside[:, None].astype(np.float64),
+            np.log1p(run)[:, None],
+            (np.cumsum(likely) / max(int(likely.sum()), 1))[:, None],
+        ]
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,11 +37,13 @@ from broadsheet.model import (
     IngestOptions,
     InputFormat,
     QuarantineDraft,
+    Removal,
     SourceLine,
     Stage,
     Subscription,
 )
 from broadsheet.pipeline.clean import clean
+from broadsheet.pipeline.render import render_lines
 from broadsheet.timestamps import from_struct_time, parse_timestamp
 from broadsheet.urls import canonical_url, check_url, hostname
 
@@ -107,7 +109,7 @@ _JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]+)"')
 # Publication metadata sits in <head> or near the top of <article>; 200,000 characters covers
 # the heaviest news page heads we have seen (inline CSS and scripts included).
 _HEAD_SCAN_CHARS = 200_000
-_BLANK_LINES = re.compile(r"\n\s*\n")
+_SPACE_RUN = re.compile(r"\s+")
 _HTML_LANG = re.compile(r"""<html[^>]*\slang\s*=\s*["']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)""", re.I)
 
 _BLOCK_TAGS = frozenset(
@@ -360,7 +362,19 @@ def _from_html_page(text: str, ctx: _Context, *, locator: str | None = None) -> 
         authors=authors,
         language=_language(lang.group(1).split("-")[0] if lang else None, ctx),
         locator=locator,
+        removed=_left_out(text, body),
     )
+
+
+def _left_out(html: str, body: str) -> tuple[Removal, ...]:
+    """The visible blocks of a page the extractor did not take, with their source lines."""
+    kept = _SPACE_RUN.sub(" ", body).casefold()
+    removed: list[Removal] = []
+    for line in render_lines(html):
+        text = _SPACE_RUN.sub(" ", line.text).strip()
+        if text and text.casefold() not in kept:
+            removed.append(Removal(text, "not-main-content", start=line.source_line))
+    return tuple(removed)
 
 
 def _page_timestamp(text: str) -> datetime | None:
@@ -470,6 +484,7 @@ def _jsonl_record(record: Mapping[str, Any], ctx: _Context, locator: str) -> Art
                 authors=authors or page.authors,
                 language=page.language,
                 locator=locator,
+                removed=page.removed,
             )
         paragraphs = html_to_paragraphs(html_value)
     else:

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FEATURE_NAMES", "FEATURE_VERSION", "line_features", "normalize_line"]
+__all__ = ["FEATURE_NAMES", "FEATURE_VERSION", "is_label_line", "line_features", "normalize_line"]
 
-FEATURE_VERSION = 2
+FEATURE_VERSION = 3
 
 _WORD = re.compile(r"\w+")
 _URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|html?)\b|@\w+\.\w+")
@@ -73,6 +73,12 @@ FEATURE_NAMES: tuple[str, ...] = tuple(name for name, _ in _OWN + _CONTEXT)
 _LONG_LINE_CHARS = 80
 
 
+def is_label_line(text: str) -> bool:
+    """A short label, a colon, and no sentence after it: "READ MORE: <headline>", "Watch:
+    <video>", "Photo: <credit>". In scraped news these are links and credits, not prose."""
+    return bool(_LABEL_PREFIX.match(text)) and not _SENTENCE_END.search(text)
+
+
 def normalize_line(text: str) -> str:
     """Whitespace-folded, case-folded text: the key for "the same line" comparisons."""
     return _SPACE.sub(" ", text).strip().casefold()
@@ -101,7 +107,7 @@ def _own_features(text: str, repeats: int) -> list[float]:
         1.0 if _TIME_OR_COUNTER.match(text) else 0.0,
         1.0 if any(q in text for q in '"“”«»„') else 0.0,
         math.log1p(repeats),
-        1.0 if _LABEL_PREFIX.match(text) and not _SENTENCE_END.search(text) else 0.0,
+        1.0 if is_label_line(text) else 0.0,
     ]
 
 
