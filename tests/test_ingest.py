@@ -366,3 +366,31 @@ def test_dismissed_record_stays_dismissed_on_reprocess(
     assert not report.has_quarantined
     assert store.quarantine() == []
     assert len(store.quarantine(include_resolved=True)) == 1
+
+
+def test_a_sources_template_lines_are_dropped_across_its_pages(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    stories = [
+        ("Quake toll rises to 17 in eastern Turkey", LONG_PARAGRAPHS[:2]),
+        ("Rotterdam dockers walk out over pay", LONG_PARAGRAPHS[1:3]),
+        ("Bank of Aldmark raises its policy rate", LONG_PARAGRAPHS[2:4]),
+    ]
+    for number, (headline, paragraphs) in enumerate(stories):
+        lines = [
+            headline,
+            "By Meridian Wire",
+            paragraphs[0],
+            "Story continues below advertisement",
+            *paragraphs[1:],
+            "More from our newsroom today",
+        ]
+        (tmp_path / f"s{number}.txt").write_text("\n".join(lines) + "\n")
+    ingest_files(
+        store, [tmp_path], settings=settings, options=IngestOptions(source="Riverside Gazette")
+    )
+    for article in store.articles():
+        assert "Story continues below advertisement" not in article.paragraphs
+        reasons = {r.text: r.reason for r in article.removed}
+        assert reasons["Story continues below advertisement"] in ("template", "furniture")
+    assert any(r.reason == "template" for a in store.articles() for r in a.removed)

@@ -178,8 +178,9 @@ class Removal:
 
     ``reason`` is ``furniture`` (the line classifier; ``score`` is its probability that the line
     was article text), ``repeat`` (the same text earlier in the article, or a short line the
-    page prints twice), ``link-label`` ("READ MORE: ..."-shaped), ``headline`` (became the
-    title), or ``not-main-content`` (a block of an HTML page the extractor left out).
+    page prints twice), ``link-label`` ("READ MORE: ..."-shaped), ``template`` (a line the
+    source prints on many pages), ``headline`` (became the title), or ``not-main-content`` (a
+    block of an HTML page the extractor left out).
     ``start``/``end`` are character offsets in the decoded input for text, or the source line
     of the block (``start`` only) for HTML.
     """
@@ -215,6 +216,8 @@ class ArticleDraft:
     # Scraped text still to be judged line by line by the cleaner (empty for extracted text).
     lines: tuple[SourceLine, ...] = ()
     removed: tuple[Removal, ...] = ()
+    # Keys of this scraped page's short lines, stored per source to find its template.
+    template_keys: frozenset[str] = frozenset()
 
     @property
     def body(self) -> str:

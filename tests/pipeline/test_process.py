@@ -124,7 +124,12 @@ Women's Crown Cup draw pairs holders with league leaders
 
 
 def test_repeated_caption_and_read_more_links_are_dropped() -> None:
-    raw = RawDocument(data=CAPTIONED.encode(), fetched_at=NOW, origin="c.txt", options=IngestOptions(source="Daily Lantern"))
+    raw = RawDocument(
+        data=CAPTIONED.encode(),
+        fetched_at=NOW,
+        origin="c.txt",
+        options=IngestOptions(source="Daily Lantern"),
+    )
     (draft,) = process(raw, now=NOW, settings=SETTINGS).articles
     body = "\n".join(draft.paragraphs)
     assert draft.title == "Rovers end 41-year wait for the Crown Cup"
@@ -134,13 +139,18 @@ def test_repeated_caption_and_read_more_links_are_dropped() -> None:
     assert draft.paragraphs[0].startswith("Ashbourne Rovers ended 41 years")
     assert draft.paragraphs[-1].startswith("Rovers will parade the trophy")
     reasons = {r.text: r.reason for r in draft.removed}
-    assert reasons["Jamal Okonjo wheels away after the decisive goal at Larchfield Stadium"] in ("repeat", "furniture")
+    assert reasons["Jamal Okonjo wheels away after the decisive goal at Larchfield Stadium"] in (
+        "repeat",
+        "furniture",
+    )
 
 
 def test_html_page_records_what_the_extractor_left_out() -> None:
     from tests.conftest import LONG_PARAGRAPHS, article_html
 
-    raw = RawDocument(data=article_html("Talks stall", LONG_PARAGRAPHS).encode(), fetched_at=NOW, origin="p.html")
+    raw = RawDocument(
+        data=article_html("Talks stall", LONG_PARAGRAPHS).encode(), fetched_at=NOW, origin="p.html"
+    )
     (draft,) = process(raw, now=NOW, settings=SETTINGS).articles
     left_out = {r.text: r for r in draft.removed}
     assert "© 2026 The Harbour Ledger. All rights reserved." in left_out

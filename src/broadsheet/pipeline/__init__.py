@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import TypeVar
@@ -28,9 +30,9 @@ from broadsheet.model import (
     Rejected,
     Stage,
 )
-from broadsheet.pipeline.clean import clean
+from broadsheet.pipeline.clean import RECURRING_MIN_PAGES, clean, template_candidates
 from broadsheet.pipeline.decode import decode_text
-from broadsheet.pipeline.extract import detect_format, extract, format_for_path
+from broadsheet.pipeline.extract import Extracted, detect_format, extract, format_for_path
 from broadsheet.pipeline.fingerprint import fingerprint
 from broadsheet.store import Store
 
@@ -57,12 +59,17 @@ def _problem(stage: Stage, exc: Exception, locator: str | None = None) -> Quaran
     )
 
 
-def process(raw: RawDocument, *, now: datetime, settings: Settings) -> ProcessResult:
-    """Run one raw document through decode, extract, clean and fingerprint.
+@dataclass(frozen=True, slots=True)
+class _Extraction:
+    """A raw document after decode and extract: drafts to clean, or the reason it stopped."""
 
-    Never raises for bad input: every problem is in ``result.quarantines`` with the stage where
-    it happened. ``now`` stands in for the publication time of inputs that give none.
-    """
+    raw: RawDocument
+    format: InputFormat | None
+    extracted: Extracted | None = None
+    problem: QuarantineDraft | None = None
+
+
+def _extract(raw: RawDocument, *, now: datetime, settings: Settings) -> _Extraction:
     stage = Stage.READ
     fmt: InputFormat | None = raw.format or format_for_path(raw.origin)
     try:
@@ -96,29 +103,85 @@ def process(raw: RawDocument, *, now: datetime, settings: Settings) -> ProcessRe
             logger.exception(
                 "process_failed", extra={"raw_id": raw.id, "origin": raw.origin, "stage": stage}
             )
-        return ProcessResult(raw=raw, format=fmt, quarantines=(_problem(stage, exc),))
+        return _Extraction(raw, fmt, problem=_problem(stage, exc))
+    return _Extraction(raw, fmt, extracted=extracted)
 
+
+def _finish(item: _Extraction, recurring: Mapping[str, frozenset[str]]) -> ProcessResult:
+    if item.extracted is None:
+        problems = (item.problem,) if item.problem else ()
+        return ProcessResult(raw=item.raw, format=item.format, quarantines=problems)
     drafts: list[ArticleDraft] = []
-    problems = list(extracted.item_quarantines)
-    for draft in extracted.articles:
+    problems_: list[QuarantineDraft] = list(item.extracted.item_quarantines)
+    for draft in item.extracted.articles:
         stage = Stage.CLEAN
         try:
-            cleaned = clean(draft)
+            cleaned = clean(draft, recurring=recurring.get(draft.source_name, frozenset()))
             stage = Stage.FINGERPRINT
             drafts.append(fingerprint(cleaned))
         except Exception as exc:
             if not isinstance(exc, BroadsheetError):
                 logger.exception(
-                    "process_failed", extra={"raw_id": raw.id, "origin": raw.origin, "stage": stage}
+                    "process_failed",
+                    extra={"raw_id": item.raw.id, "origin": item.raw.origin, "stage": stage},
                 )
-            problems.append(_problem(stage, exc, draft.locator))
+            problems_.append(_problem(stage, exc, draft.locator))
     return ProcessResult(
-        raw=raw,
-        format=fmt,
+        raw=item.raw,
+        format=item.format,
         articles=tuple(drafts),
-        subscriptions=extracted.subscriptions,
-        quarantines=tuple(problems),
+        subscriptions=item.extracted.subscriptions,
+        quarantines=tuple(problems_),
     )
+
+
+def process(
+    raw: RawDocument,
+    *,
+    now: datetime,
+    settings: Settings,
+    recurring: Mapping[str, frozenset[str]] | None = None,
+) -> ProcessResult:
+    """Run one raw document through decode, extract, clean and fingerprint.
+
+    Never raises for bad input: every problem is in ``result.quarantines`` with the stage where
+    it happened. ``now`` stands in for the publication time of inputs that give none.
+    ``recurring`` maps a source name to the keys (``line_key``) of lines that recur across its
+    pages, which the cleaner drops from scraped text as page template.
+    """
+    return _finish(_extract(raw, now=now, settings=settings), recurring or {})
+
+
+def _process_batch(
+    store: Store, raws: Sequence[RawDocument], settings: Settings
+) -> list[ProcessResult]:
+    """Process a batch, with the template lines each source shows across its pages.
+
+    A line counts as template when its source prints it on ``RECURRING_MIN_PAGES`` pages,
+    counting those already stored and those in this batch; so the first pages of a new source
+    are judged together rather than one by one.
+    """
+    items = [_extract(raw, now=raw.fetched_at, settings=settings) for raw in raws]
+    page_keys: list[tuple[str, frozenset[str]]] = []
+    for item in items:
+        for draft in item.extracted.articles if item.extracted else ():
+            if draft.lines:
+                page_keys.append((draft.source_name, template_candidates(draft.lines)))
+    recurring: dict[str, frozenset[str]] = {}
+    if page_keys:
+        in_batch = Counter((source, key) for source, keys in page_keys for key in keys)
+        raw_ids = {raw.id for raw in raws if raw.id is not None}
+        stored = store.template_line_counts(
+            {source for source, _ in page_keys},
+            {key for _, keys in page_keys for key in keys},
+            exclude_raw_ids=raw_ids,
+        )
+        found: dict[str, set[str]] = {}
+        for (source, key), count in in_batch.items():
+            if count + stored.get((source, key), 0) >= RECURRING_MIN_PAGES:
+                found.setdefault(source, set()).add(key)
+        recurring = {source: frozenset(keys) for source, keys in found.items()}
+    return [_finish(item, recurring) for item in items]
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -147,7 +210,7 @@ def ingest(
     started = clock()
     for batch in _batches(raws, settings.ingest_batch_size):
         known = store.known_raws(item.sha256 for item in batch if isinstance(item, RawDocument))
-        results: list[ProcessResult] = []
+        to_process: list[RawDocument] = []
         # One slot per input, in input order; None marks those the batch write will answer.
         slots: list[DocumentOutcome | None] = []
         seen: set[str] = set()
@@ -172,7 +235,8 @@ def ingest(
             if stored:
                 raw = dataclasses.replace(raw, id=stored.id, fetched_at=stored.fetched_at)
             slots.append(None)
-            results.append(process(raw, now=raw.fetched_at, settings=settings))
+            to_process.append(raw)
+        results = _process_batch(store, to_process, settings)
         written = iter(store.write_batch(results, now=now))
         done = [slot if slot is not None else next(written) for slot in slots]
         _log_batch(done, started=started, clock=clock)
@@ -221,10 +285,7 @@ def reprocess(
     ids = store.raw_ids(quarantined_only=quarantined_only)
     for batch in _batches(ids, settings.ingest_batch_size):
         now = clock()
-        results = []
-        for raw_id in batch:
-            raw = store.load_raw(raw_id)
-            results.append(process(raw, now=raw.fetched_at, settings=settings))
+        results = _process_batch(store, [store.load_raw(raw_id) for raw_id in batch], settings)
         done = store.write_batch(results, now=now)
         _log_batch(done, started=now, clock=clock)
         outcomes.extend(done)

@@ -25,15 +25,18 @@ import numpy as np
 import numpy.typing as npt
 
 from broadsheet.errors import ConfigError, EmptyInput
-from broadsheet.model import ArticleDraft, Removal
+from broadsheet.model import ArticleDraft, Removal, SourceLine
 from broadsheet.pipeline.linefeatures import (
     FEATURE_NAMES,
     FEATURE_VERSION,
+    ends_like_sentence,
     is_label_line,
     line_features,
+    line_key,
 )
 
 __all__ = [
+    "RECURRING_MIN_PAGES",
     "STAGE2_RADIUS",
     "LineModel",
     "clean",
@@ -41,11 +44,18 @@ __all__ = [
     "default_line_model",
     "normalize_space",
     "stage2_features",
+    "template_candidates",
 ]
 
 # A line this short that a page prints twice is a caption or teaser (150: two lines of caption
 # text; article paragraphs repeated by a scraper glitch are longer and keep their first copy).
 REPEATED_LINE_MAX_CHARS = 150
+# A line on this many pages of one source is its template ("Story continues below
+# advertisement"): three, because two pages of one outlet may share a sentence by quoting it.
+RECURRING_MIN_PAGES = 3
+# Only lines up to this long count as template: menus, promos and notices run 10-80
+# characters; a repeated paragraph of prose is a follow-up quoting itself, not furniture.
+TEMPLATE_LINE_MAX_CHARS = 120
 # Texts of fewer lines are kept whole (see _clean_scraped).
 MIN_CLASSIFIED_LINES = 3
 # Stage two looks at the stage-one probabilities of the lines this far on either side.
@@ -72,16 +82,22 @@ def _short_title(text: str) -> str:
     return cut.rstrip(",;:") + "…"
 
 
-def clean(draft: ArticleDraft, *, model: LineModel | None = None) -> ArticleDraft:
+def clean(
+    draft: ArticleDraft,
+    *,
+    model: LineModel | None = None,
+    recurring: frozenset[str] = frozenset(),
+) -> ArticleDraft:
     """Return ``draft`` with normalised title and paragraphs and its furniture removed.
 
     Scraped text (``draft.lines``) is judged line by line by ``model`` (default: the shipped
-    one), its headline chosen, and every dropped line recorded in ``removed`` with the reason.
+    one), its headline chosen, and every dropped line recorded in ``removed`` with the reason;
+    lines whose ``line_key`` is in ``recurring`` (the source's page template) are dropped too.
     Guarantees: no empty paragraph, no paragraph repeated, none equal to the title, a non-empty
     title. Raises ``EmptyInput`` when no paragraph of text is left.
     """
     if draft.lines:
-        draft = _clean_scraped(draft, model or default_line_model())
+        draft = _clean_scraped(draft, model or default_line_model(), recurring)
     title = normalize_space(draft.title.replace("\n", " "))
     # A paragraph is one line: the store joins paragraphs with a blank line and splits on it.
     paragraphs: list[str] = []
@@ -138,15 +154,29 @@ def _headline_index(texts: Sequence[str], first_body: int, source: str | None) -
     return None
 
 
-def _clean_scraped(draft: ArticleDraft, model: LineModel) -> ArticleDraft:
+def template_candidates(lines: Sequence[SourceLine]) -> frozenset[str]:
+    """Keys of the lines of a page that could be template: short, and not sentences.
+
+    Prose is left out: a follow-up story may repeat a paragraph of the first, and an outlet's
+    stories share sentences ("The company did not respond to a request for comment.").
+    """
+    return frozenset(line_key(line.text) for line in lines if _is_template_shaped(line.text))
+
+
+def _is_template_shaped(text: str) -> bool:
+    # Not a sentence: "He declined to comment." recurs across an outlet's stories as prose.
+    return len(text) <= TEMPLATE_LINE_MAX_CHARS and not ends_like_sentence(text)
+
+
+def _clean_scraped(
+    draft: ArticleDraft, model: LineModel, recurring: frozenset[str]
+) -> ArticleDraft:
     lines = draft.lines
     texts = [normalize_space(line.text) for line in lines]
-    if len(lines) < MIN_CLASSIFIED_LINES:
-        # A text this short has no page around it to tell furniture from (a wire flash, a
-        # one-paragraph JSON record): the model, trained on whole pages, would only guess.
-        probabilities = np.ones(len(lines))
-    else:
-        probabilities = model.probabilities(texts)
+    # A text this short has no page around it to tell furniture from (a wire flash, a
+    # one-paragraph JSON record): the model, trained on whole pages, would only guess.
+    template_possible = len(lines) >= MIN_CLASSIFIED_LINES
+    probabilities = model.probabilities(texts) if template_possible else np.ones(len(lines))
     body = [float(p) >= model.threshold for p in probabilities]
     first_body = next((i for i, keep in enumerate(body) if keep), len(lines))
     # A record that names its title (JSON Lines) keeps it; a scraped page's is found here.
@@ -161,6 +191,9 @@ def _clean_scraped(draft: ArticleDraft, model: LineModel) -> ArticleDraft:
         key = text.casefold()
         if index == headline:
             reason = "headline"
+        elif template_possible and _is_template_shaped(text) and line_key(text) in recurring:
+            # The source prints this line on many pages: its template, not this story.
+            reason = "template"
         elif not body[index]:
             reason = "furniture"
         elif key in seen or key == title.casefold():
@@ -178,7 +211,12 @@ def _clean_scraped(draft: ArticleDraft, model: LineModel) -> ArticleDraft:
             continue
         removed.append(Removal(text, reason, line.start, line.end, score))
     return dataclasses.replace(
-        draft, title=title, paragraphs=tuple(paragraphs), removed=tuple(removed), lines=()
+        draft,
+        title=title,
+        paragraphs=tuple(paragraphs),
+        removed=tuple(removed),
+        lines=(),
+        template_keys=template_candidates(lines),
     )
 
 

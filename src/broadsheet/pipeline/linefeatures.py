@@ -11,6 +11,7 @@ edit, and bump ``FEATURE_VERSION`` so an old model file is refused instead of mi
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter
@@ -19,7 +20,15 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FEATURE_NAMES", "FEATURE_VERSION", "is_label_line", "line_features", "normalize_line"]
+__all__ = [
+    "FEATURE_NAMES",
+    "FEATURE_VERSION",
+    "ends_like_sentence",
+    "is_label_line",
+    "line_features",
+    "line_key",
+    "normalize_line",
+]
 
 FEATURE_VERSION = 3
 
@@ -73,6 +82,11 @@ FEATURE_NAMES: tuple[str, ...] = tuple(name for name, _ in _OWN + _CONTEXT)
 _LONG_LINE_CHARS = 80
 
 
+def ends_like_sentence(text: str) -> bool:
+    """Ends with . ! ? or an ellipsis, closing quotes or brackets allowed after it."""
+    return bool(_SENTENCE_END.search(text))
+
+
 def is_label_line(text: str) -> bool:
     """A short label, a colon, and no sentence after it: "READ MORE: <headline>", "Watch:
     <video>", "Photo: <credit>". In scraped news these are links and credits, not prose."""
@@ -82,6 +96,13 @@ def is_label_line(text: str) -> bool:
 def normalize_line(text: str) -> str:
     """Whitespace-folded, case-folded text: the key for "the same line" comparisons."""
     return _SPACE.sub(" ", text).strip().casefold()
+
+
+def line_key(text: str) -> str:
+    """A short, stable key for "the same line" across pages (stored per source)."""
+    return hashlib.sha1(normalize_line(text).encode("utf-8"), usedforsecurity=False).hexdigest()[
+        :16
+    ]
 
 
 def _own_features(text: str, repeats: int) -> list[float]:

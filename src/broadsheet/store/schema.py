@@ -20,6 +20,7 @@ __all__ = [
     "metadata",
     "quarantine",
     "raw_documents",
+    "source_lines",
     "sources",
 ]
 
@@ -138,4 +139,14 @@ feeds = sa.Table(
     sa.Column("categories", sa.JSON, nullable=False),
     sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_documents.id")),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Which short lines each source prints on which scraped page (migration 0003): a line on many
+# pages of one source is its template.
+source_lines = sa.Table(
+    "source_lines",
+    metadata,
+    sa.Column("source_name", sa.Text, primary_key=True),
+    sa.Column("line_key", sa.String(16), primary_key=True),
+    sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_documents.id"), primary_key=True),
 )

@@ -59,6 +59,7 @@ from broadsheet.store.schema import (
     feeds,
     quarantine,
     raw_documents,
+    source_lines,
     sources,
 )
 from broadsheet.urls import canonical_url
@@ -228,6 +229,37 @@ class Store:
                 )
         return found
 
+    def template_line_counts(
+        self,
+        source_names: Iterable[str],
+        keys: Iterable[str],
+        *,
+        exclude_raw_ids: Iterable[int] = (),
+    ) -> dict[tuple[str, str], int]:
+        """On how many stored pages each (source, line key) occurs, leaving out some raws."""
+        names = sorted(set(source_names))
+        wanted = sorted(set(keys))
+        excluded = sorted(set(exclude_raw_ids))
+        counts: dict[tuple[str, str], int] = {}
+        if not names or not wanted:
+            return counts
+        pages = sa.func.count(source_lines.c.raw_id)
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                query = (
+                    sa.select(source_lines.c.source_name, source_lines.c.line_key, pages)
+                    .where(
+                        source_lines.c.source_name.in_(names),
+                        source_lines.c.line_key.in_(wanted[start : start + 500]),
+                    )
+                    .group_by(source_lines.c.source_name, source_lines.c.line_key)
+                )
+                if excluded:
+                    query = query.where(source_lines.c.raw_id.not_in(excluded))
+                for name, key, count in conn.execute(query):
+                    counts[(name, key)] = int(count)
+        return counts
+
     def raw_ids(self, *, quarantined_only: bool = False) -> list[RawId]:
         """Every raw document id in ingest order (or only those with open quarantine records)."""
         query = sa.select(raw_documents.c.id).order_by(raw_documents.c.id)
@@ -330,6 +362,7 @@ class Store:
                 )
                 .values(resolved_at=state.now)
             )
+        _write_template_keys(conn, raw_id, result.articles, reprocess)
         feeds_new = _write_feeds(conn, raw_id, result, state.now)
         new: list[ArticleId] = []
         updated: list[ArticleId] = []
@@ -613,6 +646,19 @@ def _write_quarantine(
         elif known[problem_key]:
             still_open.append(problem)
     return tuple(still_open)
+
+
+def _write_template_keys(
+    conn: Connection, raw_id: RawId, drafts: Sequence[ArticleDraft], reprocess: bool
+) -> None:
+    if reprocess:
+        conn.execute(source_lines.delete().where(source_lines.c.raw_id == raw_id))
+    rows = {(draft.source_name, key) for draft in drafts for key in draft.template_keys}
+    if rows:
+        conn.execute(
+            source_lines.insert(),
+            [{"source_name": name, "line_key": key, "raw_id": raw_id} for name, key in rows],
+        )
 
 
 def _write_feeds(conn: Connection, raw_id: RawId, result: ProcessResult, now: datetime) -> int:
