@@ -30,7 +30,7 @@ __all__ = [
     "normalize_line",
 ]
 
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 
 _WORD = re.compile(r"\w+")
 _URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|html?)\b|@\w+\.\w+")
@@ -75,6 +75,8 @@ _CONTEXT = (
     ("dist_to_longest", "distance in lines to the page's longest line, scaled by page length"),
     ("in_main_block", "inside the longest run of sentence-like lines"),
     ("log_page_lines", "log(1 + lines in the page)"),
+    ("next_is_label", 'the next line is a label line (a caption above "Photo: ...")'),
+    ("prev_is_label", "the previous line is a label line"),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(name for name, _ in _OWN + _CONTEXT)
 
@@ -166,6 +168,7 @@ def line_features(lines: Sequence[str]) -> npt.NDArray[np.float64]:
     )
     log_chars = own[:, 0]
     sentence = own[:, 2]
+    label = own[:, FEATURE_NAMES.index("label_prefix")]
     chars = np.array([len(line) for line in lines], dtype=np.float64)
     long_line = (chars >= _LONG_LINE_CHARS).astype(np.float64)
     sentence_like = [bool(s) and c >= 40 for s, c in zip(sentence, chars, strict=True)]
@@ -201,6 +204,8 @@ def line_features(lines: Sequence[str]) -> npt.NDArray[np.float64]:
             np.abs(index - longest) / n,
             ((index >= block_start) & (index < block_end)).astype(np.float64),
             np.full(n, math.log1p(n)),
+            np.concatenate([label[1:], [0.0]]),
+            np.concatenate([[0.0], label[:-1]]),
         ]
     )
     return np.hstack([own, context])
