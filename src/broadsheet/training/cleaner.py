@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from broadsheet.errors import BroadsheetError
+from broadsheet.evaluation.extraction import SnippetCounts, snippet_counts
 from broadsheet.pipeline.clean import STAGE2_RADIUS, LineModel, _Trees, clean_lines, stage2_features
 from broadsheet.pipeline.decode import decode_text
 from broadsheet.pipeline.linefeatures import FEATURE_NAMES, FEATURE_VERSION, line_features
@@ -238,19 +239,15 @@ def _best_threshold(pages: Sequence[_Page], model: LineModel) -> tuple[float, di
 def _snippet_scores(pages: Sequence[_Page], model: LineModel | None) -> dict[str, float]:
     """The data set's own metric (README 2b) on the kept text of held-out pages; with no model,
     on trafilatura's extraction of the HTML, for comparison."""
-    tp = fp = fn = 0
+    total = SnippetCounts()
     for page in pages:
-        if model is None:
-            kept = page.silver
-        else:
-            kept = _norm(" ".join(clean_lines(page.lines, model=model)))
-        tp += sum(1 for s in page.keep if _norm(s) in kept)
-        fn += sum(1 for s in page.keep if _norm(s) not in kept)
-        fp += sum(1 for s in page.drop if _norm(s) in kept)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+        kept = page.silver if model is None else " ".join(clean_lines(page.lines, model=model))
+        total += snippet_counts(kept, page.keep, page.drop)
+    return {
+        "precision": round(total.precision, 4),
+        "recall": round(total.recall, 4),
+        "f1": round(total.f1, 4),
+    }
 
 
 def _model_json(
