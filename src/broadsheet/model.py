@@ -20,11 +20,16 @@ __all__ = [
     "ArticleId",
     "ArticleVersion",
     "DocumentOutcome",
+    "Entity",
+    "EntityId",
+    "EntityType",
     "Feed",
     "FeedId",
     "IngestOptions",
     "IngestReport",
     "InputFormat",
+    "Mention",
+    "MentionDraft",
     "ProcessResult",
     "Quarantine",
     "QuarantineDraft",
@@ -49,6 +54,7 @@ ArticleId = NewType("ArticleId", int)
 RawId = NewType("RawId", int)
 QuarantineId = NewType("QuarantineId", int)
 FeedId = NewType("FeedId", int)
+EntityId = NewType("EntityId", int)
 StoryId = NewType("StoryId", int)
 
 
@@ -77,6 +83,7 @@ class Stage(StrEnum):
     EXTRACT = "extract"
     CLEAN = "clean"
     FINGERPRINT = "fingerprint"
+    ENRICH = "enrich"
     STORE = "store"
 
 
@@ -192,6 +199,33 @@ class Removal:
     score: float | None = None
 
 
+class EntityType(StrEnum):
+    """The kinds of named entity Broadsheet keeps (spaCy's PERSON, ORG, GPE/LOC/FAC, NORP)."""
+
+    PERSON = "person"
+    ORGANIZATION = "organization"
+    PLACE = "place"
+    NATIONALITY = "nationality"  # nationalities, religious and political groups ("German")
+
+
+@dataclass(frozen=True, slots=True)
+class MentionDraft:
+    """One name in an article's body, resolved to the article's fullest form of that name.
+
+    ``start``/``end`` are character offsets in ``ArticleDraft.body`` (paragraphs joined by a blank
+    line); ``text`` is the name as written without title or possessive ("Scholz"); ``name`` is
+    the canonical name within the article ("Olaf Scholz"); ``role`` is the title or role phrase
+    written with it ("German Chancellor", "government spokeswoman"), if any.
+    """
+
+    text: str
+    start: int
+    end: int
+    type: EntityType
+    name: str
+    role: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleDraft:
     """An article as the pipeline produced it, before the store gives it an id.
@@ -218,6 +252,12 @@ class ArticleDraft:
     removed: tuple[Removal, ...] = ()
     # Keys of this scraped page's short lines, stored per source to find its template.
     template_keys: frozenset[str] = frozenset()
+    # Near-duplicate signature of the body (fingerprint.minhash_signature) and its shingle count.
+    minhash: bytes = b""
+    shingle_count: int = 0
+    # Detected language's confidence (0..1); None when the body was too short to judge.
+    language_confidence: float | None = None
+    mentions: tuple[MentionDraft, ...] = ()
 
     @property
     def body(self) -> str:
@@ -248,10 +288,42 @@ class Article:
     ingested_at: datetime
     updated_at: datetime
     removed: tuple[Removal, ...] = ()
+    language_confidence: float | None = None
 
     @property
     def body(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A stored mention: a ``MentionDraft`` tied to its article and cross-article entity."""
+
+    article_id: ArticleId
+    entity_id: EntityId
+    text: str
+    start: int
+    end: int
+    type: EntityType
+    name: str
+    role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """One person, organisation, place or nationality across the store, with every name it goes by.
+
+    ``aliases`` are the name forms seen in articles (the canonical ``name`` among them);
+    ``roles`` the titles and role phrases written with it; ``article_count`` in how many
+    articles it is mentioned.
+    """
+
+    id: EntityId
+    name: str
+    type: EntityType
+    aliases: tuple[str, ...]
+    roles: tuple[str, ...] = ()
+    article_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
