@@ -22,6 +22,7 @@ def test_every_setting_parses_from_env(tmp_path: Path) -> None:
         "BROADSHEET_INGEST_BATCH_SIZE": "5",
         "BROADSHEET_DEFAULT_LANGUAGE": "EN",
         "BROADSHEET_EVAL_DIR": "/data/eval",
+        "BROADSHEET_SPACY_MODEL": "en_core_web_md",
     }
     assert {s.env for s in SETTINGS} == set(env)
     settings = Settings.from_env(env)
@@ -31,6 +32,7 @@ def test_every_setting_parses_from_env(tmp_path: Path) -> None:
         "ingest_batch_size": 5,
         "default_language": "en",
         "eval_dir": "/data/eval",
+        "spacy_model": "en_core_web_md",
     }
 
 

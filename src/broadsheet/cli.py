@@ -26,10 +26,11 @@ from rich.table import Table
 
 from broadsheet import __version__
 from broadsheet.config import Settings, redact_url
-from broadsheet.errors import BroadsheetError, ConfigError
+from broadsheet.errors import BroadsheetError, ConfigError, NotFound
 from broadsheet.inputs import iter_raws, walk_inputs
 from broadsheet.logs import configure_logging
 from broadsheet.model import (
+    EntityType,
     IngestOptions,
     IngestReport,
     InputFormat,
@@ -42,6 +43,7 @@ from broadsheet.pipeline import reprocess as run_reprocess
 from broadsheet.serialize import (
     article_json,
     article_summary_json,
+    entity_json,
     quarantine_json,
     report_json,
     search_hit_json,
@@ -369,8 +371,9 @@ def article(
     found = store.article(article_id)
     duplicates = store.duplicates_of(article_id)
     history = store.article_versions(article_id) if versions else []
+    mentions = store.mentions(article_id)
     if as_json:
-        data = article_json(found, duplicates=duplicates)
+        data = article_json(found, duplicates=duplicates, mentions=mentions)
         if versions:
             data["versions"] = [version_json(v) for v in history]
         _emit_json(data)
@@ -395,6 +398,15 @@ def article(
     console.print()
     for paragraph in found.paragraphs:
         console.print(paragraph)
+        console.print()
+    if mentions:
+        names: dict[str, list[str]] = {}
+        for mention in mentions:
+            names.setdefault(f"{mention.name} ({mention.type.value})", []).append(mention.text)
+        console.print("[bold]Entities[/]")
+        for label, texts in names.items():
+            forms = sorted(set(texts) - {label.rsplit(" (", 1)[0]})
+            console.print(f"  {label}" + (f" — also {', '.join(forms)}" if forms else ""))
         console.print()
     for version in history:
         console.print(f"[bold]version {version.version}[/] ({version.created_at.isoformat()})")
@@ -496,6 +508,97 @@ def quarantine(
             row.append(record.resolved_at.strftime("%Y-%m-%d %H:%M") if record.resolved_at else "")
         table.add_row(*row)
     _console().print(table if records else "nothing quarantined")
+
+
+@cli.command()
+@click.option(
+    "--type",
+    "type_",
+    type=click.Choice([t.value for t in EntityType]),
+    help="Only entities of this type.",
+)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--offset", default=0, type=click.IntRange(0))
+@json_option
+@click.pass_context
+@handle_errors
+def entities(ctx: click.Context, type_: str | None, limit: int, offset: int, as_json: bool) -> None:
+    """List people, organisations, places and nationalities, most articles first.
+
+    \b
+    Examples:
+      broadsheet entities --json
+      broadsheet entities --type person --limit 20
+    """
+    rows = (
+        _app(ctx)
+        .store()
+        .entities(type_=EntityType(type_) if type_ else None, limit=limit, offset=offset)
+    )
+    if as_json:
+        _emit_json([entity_json(e) for e in rows])
+        return
+    table = Table()
+    for column in ("id", "name", "type", "articles", "also written"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        others = [a for a in row.aliases if a != row.name]
+        table.add_row(
+            str(row.id), row.name, row.type.value, str(row.article_count), ", ".join(others)
+        )
+    _console().print(table if rows else "no entities yet")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@json_option
+@click.pass_context
+@handle_errors
+def entity(ctx: click.Context, name: str, limit: int, as_json: bool) -> None:
+    """Show one entity by name (any spelling) or id: aliases, roles, articles, and the entities
+    named with it most often. A name shared by several entities lists each.
+
+    \b
+    Examples:
+      broadsheet entity "Olaf Scholz" --json
+      broadsheet entity Scholz
+    """
+    store = _app(ctx).store()
+    found = store.find_entities(name)
+    if not found:
+        raise NotFound(f"no entity named {name!r}")
+    details = []
+    for item in found:
+        article_ids = store.entity_articles(item.id, limit=limit)
+        summaries = [article_summary_json(store.article(i)) for i in article_ids]
+        near = store.cooccurring(item.id)
+        details.append(
+            {
+                **entity_json(item),
+                "roles": list(item.roles),
+                "articles": summaries,
+                "cooccurring": [
+                    {"id": other.id, "name": other.name, "type": other.type.value, "articles": n}
+                    for other, n in near
+                ],
+            }
+        )
+    if as_json:
+        _emit_json(details[0] if len(details) == 1 else details)
+        return
+    console = _console()
+    for data in details:
+        console.print(f"[bold]{data['name']}[/] ({data['type']}, #{data['id']})")
+        console.print(f"also written: {', '.join(data['aliases'])}", style="dim")
+        if data["roles"]:
+            console.print(f"roles: {'; '.join(data['roles'])}", style="dim")
+        for summary in data["articles"]:
+            console.print(f"  #{summary['id']} {summary['source']}: {summary['title']}")
+        if data["cooccurring"]:
+            near_names = ", ".join(f"{c['name']} ({c['articles']})" for c in data["cooccurring"])
+            console.print(f"named with: {near_names}", style="dim")
+        console.print()
 
 
 @cli.command()
@@ -679,6 +782,51 @@ def eval_extraction(
         table = Table(title=f"{section['dataset']} (n={section['n']})")
         systems = section["systems"]
         metrics = sorted({m for scores in systems.values() for m in scores})
+        table.add_column("system")
+        for metric in metrics:
+            table.add_column(metric, justify="right")
+        for name, scores in systems.items():
+            table.add_row(name, *(str(scores.get(m, "")) for m in metrics))
+        console.print(table)
+
+
+@eval_group.command("entities")
+@eval_dir_option
+@click.option(
+    "--demo-labels",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The labelled demo set (default: tests/data/demo_entities.json of a source checkout).",
+)
+@json_option
+@click.pass_context
+@handle_errors
+def eval_entities(
+    ctx: click.Context, eval_dir: Path | None, demo_labels: Path | None, as_json: bool
+) -> None:
+    """Entity quality: NER on GUM news beside spaCy alone, canonical names within GUM
+    articles and across ECB+ test articles, and a hand-labelled set from the demo corpus.
+
+    \b
+    Example:
+      broadsheet eval entities --json
+    """
+    from broadsheet.evaluation.entities import DEMO_LABELS, run_entity_eval  # heavy: on demand
+
+    app = _app(ctx)
+    report = run_entity_eval(
+        _eval_dir(app, eval_dir),
+        model=app.settings.spacy_model,
+        demo_labels=demo_labels or DEMO_LABELS,
+    )
+    if as_json:
+        _emit_json(report)
+        return
+    console = _console()
+    headline = ("f1", "precision", "recall", "accuracy", "f1_exact", "f1_linked")
+    for section in [report, *report["also"]]:
+        table = Table(title=f"{section['dataset']} (n={section['n']}): {section['metric']}")
+        systems = section["systems"]
+        metrics = [m for m in headline if any(m in scores for scores in systems.values())]
         table.add_column("system")
         for metric in metrics:
             table.add_column(metric, justify="right")

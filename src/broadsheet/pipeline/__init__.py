@@ -18,7 +18,7 @@ from itertools import islice
 from typing import TypeVar
 
 from broadsheet.config import Settings
-from broadsheet.errors import BroadsheetError, InvalidField, TooLarge
+from broadsheet.errors import BroadsheetError, ConfigError, InvalidField, TooLarge
 from broadsheet.model import (
     ArticleDraft,
     DocumentOutcome,
@@ -32,6 +32,7 @@ from broadsheet.model import (
 )
 from broadsheet.pipeline.clean import RECURRING_MIN_PAGES, clean, template_candidates
 from broadsheet.pipeline.decode import decode_text
+from broadsheet.pipeline.enrich import enrich
 from broadsheet.pipeline.extract import Extracted, detect_format, extract, format_for_path
 from broadsheet.pipeline.fingerprint import fingerprint
 from broadsheet.store import Store
@@ -149,7 +150,54 @@ def process(
     ``recurring`` maps a source name to the keys (``line_key``) of lines that recur across its
     pages, which the cleaner drops from scraped text as page template.
     """
-    return _finish(_extract(raw, now=now, settings=settings), recurring or {})
+    result = _finish(_extract(raw, now=now, settings=settings), recurring or {})
+    return _enrich([result], settings)[0]
+
+
+def _enrich(results: list[ProcessResult], settings: Settings) -> list[ProcessResult]:
+    """Language and entities for every article of a batch, in one spaCy pass.
+
+    If the pass fails, each document is retried alone; one that still fails keeps its articles
+    unenriched (they are readable, just without entities) and gets a quarantine record at the
+    ``enrich`` stage, which ``reprocess --quarantined`` retries. A model that cannot be loaded
+    is a configuration error and stops the run (``ConfigError``).
+    """
+    if not any(result.articles for result in results):
+        return results
+    try:
+        return _enrich_all(results, settings)
+    except ConfigError:
+        raise
+    except Exception:
+        logger.warning("enrich_batch_failed", extra={"documents": len(results)})
+    return [_enrich_one(result, settings) for result in results]
+
+
+def _enrich_all(results: list[ProcessResult], settings: Settings) -> list[ProcessResult]:
+    drafts = [draft for result in results for draft in result.articles]
+    forced = [result.raw.options.language for result in results for _ in result.articles]
+    done = iter(enrich(drafts, spacy_model=settings.spacy_model, forced_languages=forced))
+    return [
+        dataclasses.replace(result, articles=tuple(next(done) for _ in result.articles))
+        for result in results
+    ]
+
+
+def _enrich_one(result: ProcessResult, settings: Settings) -> ProcessResult:
+    if not result.articles:
+        return result
+    try:
+        return _enrich_all([result], settings)[0]
+    except ConfigError:
+        raise
+    except Exception as exc:
+        if not isinstance(exc, BroadsheetError):
+            logger.exception(
+                "process_failed",
+                extra={"raw_id": result.raw.id, "origin": result.raw.origin, "stage": "enrich"},
+            )
+        problem = _problem(Stage.ENRICH, exc)
+        return dataclasses.replace(result, quarantines=(*result.quarantines, problem))
 
 
 def _process_batch(
@@ -181,7 +229,7 @@ def _process_batch(
             if count + stored.get((source, key), 0) >= RECURRING_MIN_PAGES:
                 found.setdefault(source, set()).add(key)
         recurring = {source: frozenset(keys) for source, keys in found.items()}
-    return [_finish(item, recurring) for item in items]
+    return _enrich([_finish(item, recurring) for item in items], settings)
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -14,9 +14,15 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "UTCDateTime",
+    "article_entities",
+    "article_signatures",
     "article_versions",
     "articles",
+    "entities",
+    "entity_names",
     "feeds",
+    "lsh_bands",
+    "mentions",
     "metadata",
     "quarantine",
     "raw_documents",
@@ -97,6 +103,8 @@ articles = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # What the cleaner dropped: [{text, reason, start, end, score}] (migration 0002).
     sa.Column("removed", sa.JSON),
+    # Probability the language detector gave ``language`` (migration 0005); NULL if not detected.
+    sa.Column("language_confidence", sa.Float),
 )
 
 article_versions = sa.Table(
@@ -149,4 +157,70 @@ source_lines = sa.Table(
     sa.Column("source_name", sa.Text, primary_key=True),
     sa.Column("line_key", sa.String(16), primary_key=True),
     sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_documents.id"), primary_key=True),
+)
+
+# Near-duplicate index (migration 0004): each full-text article's MinHash signature
+# (pipeline/fingerprint.py) and its LSH band keys; feed teasers are not indexed. The primary key
+# (key, article_id) is the index candidate lookups use.
+article_signatures = sa.Table(
+    "article_signatures",
+    metadata,
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), primary_key=True),
+    sa.Column("signature", sa.LargeBinary, nullable=False),
+    sa.Column("shingle_count", sa.Integer, nullable=False),
+)
+
+lsh_bands = sa.Table(
+    "lsh_bands",
+    metadata,
+    sa.Column("key", sa.BigInteger, nullable=False),
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), nullable=False, index=True),
+    sa.PrimaryKeyConstraint("key", "article_id"),
+)
+
+# Entities across articles (migration 0005). ``type_votes`` counts the types articles gave the
+# entity ({"person": 3, "organization": 1}); ``type`` is the leading one.
+entities = sa.Table(
+    "entities",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, index=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("type_votes", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Every name key an entity has gone by (kind "alias", with the spelling in ``text``) and the words
+# of its multi-word names (kind "token"), for matching a new article's names.
+entity_names = sa.Table(
+    "entity_names",
+    metadata,
+    sa.Column("entity_id", sa.Integer, sa.ForeignKey("entities.id"), primary_key=True),
+    sa.Column("kind", sa.String(8), primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Index("ix_entity_names_key", "key", "kind"),
+)
+
+# Which entities each article names, and how often: co-occurrence evidence and article counts.
+article_entities = sa.Table(
+    "article_entities",
+    metadata,
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), primary_key=True),
+    sa.Column("entity_id", sa.Integer, sa.ForeignKey("entities.id"), primary_key=True, index=True),
+    sa.Column("mentions", sa.Integer, nullable=False),
+)
+
+mentions = sa.Table(
+    "mentions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), nullable=False, index=True),
+    sa.Column("entity_id", sa.Integer, sa.ForeignKey("entities.id"), nullable=False, index=True),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("role", sa.Text),
 )

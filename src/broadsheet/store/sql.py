@@ -34,10 +34,13 @@ from broadsheet.model import (
     ArticleId,
     ArticleVersion,
     DocumentOutcome,
+    Entity,
+    EntityType,
     Feed,
     FeedId,
     IngestOptions,
     InputFormat,
+    Mention,
     ProcessResult,
     Quarantine,
     QuarantineDraft,
@@ -52,11 +55,15 @@ from broadsheet.model import (
     StoryId,
 )
 from broadsheet.serialize import removal_json
+from broadsheet.store import dedupe
+from broadsheet.store import entities as entity_store
 from broadsheet.store.schema import (
     UTCDateTime,
+    article_entities,
     article_versions,
     articles,
     feeds,
+    mentions,
     quarantine,
     raw_documents,
     source_lines,
@@ -306,8 +313,8 @@ class Store:
             with self._write() as conn:
                 state = _BatchState(now=now)
                 outcomes = [self._write_one(conn, state, result) for result in results]
-                for content_hash in state.touched_hashes:
-                    _relink_duplicates(conn, content_hash)
+                # Copy groups (exact and near duplicates) around everything this batch wrote.
+                dedupe.relink(conn, content_hashes=state.touched_hashes)
                 return outcomes
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"batch of {len(results)} documents rolled back: {exc}") from exc
@@ -369,6 +376,17 @@ class Store:
         unchanged: list[ArticleId] = []
         for draft in result.articles:
             status, article_id = _write_article(conn, state, raw_id, draft, reprocess)
+            if status != "unchanged":
+                dedupe.index_article(
+                    conn,
+                    article_id,
+                    draft.paragraphs,
+                    is_partial=draft.is_partial,
+                    signature=draft.minhash,
+                    shingle_count=draft.shingle_count,
+                )
+            if _holds_text_of(conn, article_id, raw_id):
+                entity_store.write_mentions(conn, article_id, draft.mentions, state.now)
             {"new": new, "updated": updated, "unchanged": unchanged}[status].append(article_id)
         return DocumentOutcome(
             origin=raw.origin,
@@ -564,6 +582,60 @@ class Store:
             for r in rows
         ]
 
+    # --- entities --------------------------------------------------------------------------------
+
+    def entities(
+        self, *, type_: EntityType | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Entity]:
+        """Entities named in at least one article, most articles first."""
+        with self.engine.connect() as conn:
+            return entity_store.entity_rows(conn, type_=type_, limit=limit, offset=offset)
+
+    def find_entities(self, name_or_id: str) -> list[Entity]:
+        """Entities with this id or going by this name (any spelling); several when the same
+        name is two different entities (two people called Biden). Most articles first."""
+        with self.engine.connect() as conn:
+            return entity_store.load_entity(conn, name_or_id)
+
+    def mentions(self, article_id: int) -> list[Mention]:
+        """The entity mentions of one article, in text order."""
+        with self.engine.connect() as conn:
+            return entity_store.mentions_of_article(conn, article_id)
+
+    def entity_articles(self, entity_id: int, *, limit: int = 50) -> list[ArticleId]:
+        """Articles naming the entity, newest publication first."""
+        query = (
+            sa.select(articles.c.id)
+            .join(article_entities, article_entities.c.article_id == articles.c.id)
+            .where(article_entities.c.entity_id == entity_id)
+            .order_by(articles.c.published_at.desc(), articles.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [ArticleId(i) for i in conn.execute(query).scalars()]
+
+    def cooccurring(self, entity_id: int, *, limit: int = 10) -> list[tuple[Entity, int]]:
+        """Entities most often named in the same articles, with how many articles they share."""
+        mine = article_entities.alias("mine")
+        other = article_entities.alias("other")
+        shared = sa.func.count(other.c.article_id).label("shared")
+        query = (
+            sa.select(other.c.entity_id, shared)
+            .join(mine, mine.c.article_id == other.c.article_id)
+            .where(mine.c.entity_id == entity_id, other.c.entity_id != entity_id)
+            .group_by(other.c.entity_id)
+            .order_by(sa.desc("shared"), other.c.entity_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+            found = []
+            for row in rows:
+                (entity,) = entity_store.load_entity(conn, str(row.entity_id))[:1] or (None,)
+                if entity is not None and entity.id == row.entity_id:
+                    found.append((entity, int(row.shared)))
+            return found
+
     def counts(self) -> dict[str, int]:
         """Row counts for a status line: raw documents, articles, duplicates, sources, …"""
         queries = {
@@ -575,6 +647,8 @@ class Store:
             "article_versions": sa.select(sa.func.count()).select_from(article_versions),
             "sources": sa.select(sa.func.count()).select_from(sources),
             "feeds": sa.select(sa.func.count()).select_from(feeds),
+            "entities": sa.select(sa.func.count(sa.distinct(article_entities.c.entity_id))),
+            "mentions": sa.select(sa.func.count()).select_from(mentions),
             "quarantined": sa.select(sa.func.count())
             .select_from(quarantine)
             .where(quarantine.c.resolved_at.is_(None)),
@@ -719,7 +793,16 @@ def _article_values(draft: ArticleDraft) -> dict[str, Any]:
         "is_partial": draft.is_partial,
         "locator": draft.locator,
         "removed": [removal_json(r) for r in draft.removed] or None,
+        "language_confidence": draft.language_confidence,
     }
+
+
+def _holds_text_of(conn: Connection, article_id: ArticleId, raw_id: RawId) -> bool:
+    """Whether the article's current text came from this raw document (so its mentions do)."""
+    current = conn.execute(
+        sa.select(articles.c.raw_id).where(articles.c.id == article_id)
+    ).scalar_one()
+    return bool(current == raw_id)
 
 
 def _write_article(
@@ -840,26 +923,6 @@ def _insert_version(
     )
 
 
-def _relink_duplicates(conn: Connection, content_hash: str) -> None:
-    """Point every full-text copy with this hash at the earliest published one.
-
-    Feed summaries are never grouped: a two-sentence teaser equal to another is not wire copy.
-    """
-    rows = conn.execute(
-        sa.select(articles.c.id, articles.c.duplicate_of, articles.c.is_partial)
-        .where(articles.c.content_hash == content_hash)
-        .order_by(articles.c.published_at, articles.c.id)
-    ).all()
-    full = [row for row in rows if not row.is_partial]
-    original = full[0].id if full else None
-    for row in rows:
-        target = None if row.is_partial or row.id == original else original
-        if row.duplicate_of != target:
-            conn.execute(
-                articles.update().where(articles.c.id == row.id).values(duplicate_of=target)
-            )
-
-
 def _paragraphs(body: str | None) -> tuple[str, ...]:
     return tuple(body.split("\n\n")) if body else ()
 
@@ -892,4 +955,5 @@ def _article(row: Row[Any]) -> Article:
         ingested_at=row.ingested_at,
         updated_at=row.updated_at,
         removed=tuple(Removal(**item) for item in row.removed or ()),
+        language_confidence=row.language_confidence,
     )

@@ -1,0 +1,154 @@
+"""Enrichment benchmark: articles per second through language + entities, beside spaCy alone.
+
+On real article texts (ECB+ train/dev/test and GUM news from the shared evaluation data, plus
+the bodies of the bundled demo corpus) it times, in one process and one run:
+
+- ``broadsheet``: ``detect_language`` on each text, ``find_mentions`` over all texts (spaCy plus
+  trimming and within-article canonical names) and one ``EntityCatalog.resolve`` per article
+  (cross-article canonicalisation), i.e. everything the enrich stage does for entities;
+- ``spacy``: ``nlp.pipe`` over the same texts with the same loaded pipeline (the same
+  components, the same batch size) and nothing else.
+
+Each system runs ``--rounds`` times, alternating, after a warm-up; the best round counts (the
+least disturbed by the rest of the machine). ``overhead_ratio`` = spaCy's articles/s divided by
+ours (target <= 1.3). ``peak_rss_mb`` is the process's peak resident memory. Writes
+``bench/results/enrich.json`` in the eval/bench shape (task, dataset, n, systems).
+
+    python bench/enrich.py              # about 1,060 articles, 3 rounds, a few minutes
+    python bench/enrich.py --rounds 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from broadsheet.evaluation.entities import demo_articles
+from broadsheet.pipeline.enrich.entities import find_mentions, load_pipeline
+from broadsheet.pipeline.enrich.language import detect_language
+from broadsheet.pipeline.enrich.resolve import EntityCatalog
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
+ECB_FILES = tuple(f"clustering/ecbplus_{split}.jsonl.gz" for split in ("train", "dev", "test"))
+GUM_FILE = "ner/gum_news.jsonl.gz"
+BATCH_SIZE = 32
+
+
+def _texts(path: Path) -> list[str]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [str(json.loads(line)["text"]) for line in handle if line.strip()]
+
+
+def load_texts(eval_dir: Path) -> dict[str, list[str]]:
+    """Article texts by corpus, in file order."""
+    corpora = {
+        "ecbplus": [text for name in ECB_FILES for text in _texts(eval_dir / name)],
+        "gum_news": _texts(eval_dir / GUM_FILE),
+        "demo": [article.body for article in demo_articles()],
+    }
+    return corpora
+
+
+def run_broadsheet(texts: Sequence[str]) -> int:
+    """The enrich stage's entity work; returns the number of mentions (so nothing is skipped)."""
+    nlp = load_pipeline()
+    for text in texts:
+        detect_language(text)
+    catalog = EntityCatalog()
+    found = find_mentions(texts, nlp=nlp, batch_size=BATCH_SIZE)
+    for mentions in found:
+        catalog.resolve(mentions)
+    return sum(len(mentions) for mentions in found)
+
+
+def run_spacy(texts: Sequence[str]) -> int:
+    nlp = load_pipeline()
+    return sum(len(doc.ents) for doc in nlp.pipe(texts, batch_size=BATCH_SIZE))
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per system")
+    parser.add_argument("--out", type=Path, default=RESULTS / "enrich.json")
+    args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    if not args.eval_dir.is_dir():
+        sys.exit(f"evaluation data not found: {args.eval_dir} (pass --eval-dir)")
+
+    corpora = load_texts(args.eval_dir)
+    texts = [text for corpus in corpora.values() for text in corpus]
+    nlp = load_pipeline()
+    systems: dict[str, Callable[[Sequence[str]], int]] = {
+        "broadsheet": run_broadsheet,
+        "spacy": run_spacy,
+    }
+    for system in systems.values():
+        system(texts[:20])  # warm-up: first calls fill caches and allocate
+
+    seconds: dict[str, list[float]] = {name: [] for name in systems}
+    counts: dict[str, int] = {}
+    for _ in range(args.rounds):
+        for name, system in systems.items():
+            started = time.perf_counter()
+            counts[name] = system(texts)
+            seconds[name].append(time.perf_counter() - started)
+
+    n = len(texts)
+    chars = sum(len(text) for text in texts)
+    best = {name: min(values) for name, values in seconds.items()}
+    results: dict[str, dict[str, object]] = {
+        name: {
+            "articles_per_s": round(n / best[name], 1),
+            "chars_per_s": round(chars / best[name]),
+            "seconds_best": round(best[name], 2),
+            "seconds_all": [round(value, 2) for value in seconds[name]],
+            "entities": counts[name],
+        }
+        for name in systems
+    }
+    results["broadsheet"]["overhead_ratio"] = round(best["broadsheet"] / best["spacy"], 3)
+    report = {
+        "task": "enrich",
+        "dataset": "ECB+ train/dev/test, GUM news and the demo corpus: "
+        + ", ".join(f"{name} {len(corpus)}" for name, corpus in corpora.items()),
+        "n": n,
+        "systems": results,
+        "chars_per_article": round(chars / n),
+        "model": nlp.meta.get("name", "") + " " + nlp.meta.get("version", ""),
+        "pipes": list(nlp.pipe_names),
+        "batch_size": BATCH_SIZE,
+        "rounds": args.rounds,
+        "peak_rss_mb": _peak_rss_mb(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

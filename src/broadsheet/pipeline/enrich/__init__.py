@@ -1,0 +1,68 @@
+"""Enrichment: what an article is about, read from its cleaned text.
+
+``enrich`` runs over a whole batch of drafts at once, because spaCy is fastest fed through
+``nlp.pipe``: language detection, then entity mentions resolved within each article. Matching
+names across articles needs the store and happens when the batch is written
+(``store.entities``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from broadsheet.model import ArticleDraft
+from broadsheet.pipeline.enrich.entities import find_mentions, load_pipeline
+from broadsheet.pipeline.enrich.language import MIN_CONFIDENCE, MIN_GUESS, detect_language
+
+__all__ = ["enrich"]
+
+# Entities are read from articles in these languages (what the loaded spaCy pipeline knows).
+NER_LANGUAGES = frozenset({"en"})
+
+
+def _language(draft: ArticleDraft, forced: str | None) -> ArticleDraft:
+    code, confidence = detect_language(f"{draft.title}\n\n{draft.body}")
+    if forced:
+        # The user said which language this is; keep it, and what the detector thinks of it.
+        return dataclasses.replace(
+            draft, language=forced, language_confidence=confidence if code == forced else None
+        )
+    if code is None or confidence is None:
+        return draft
+    if draft.language and draft.language.split("-")[0].lower() == code:
+        return dataclasses.replace(draft, language_confidence=confidence)
+    # What the page or feed declared is often the site's default, not the article's language:
+    # a confident detector overrides it; with nothing declared a fair guess is better than none.
+    if confidence >= (MIN_CONFIDENCE if draft.language else MIN_GUESS):
+        return dataclasses.replace(draft, language=code, language_confidence=confidence)
+    return draft
+
+
+def enrich(
+    drafts: Sequence[ArticleDraft],
+    *,
+    spacy_model: str | None = None,
+    forced_languages: Sequence[str | None] | None = None,
+) -> list[ArticleDraft]:
+    """Language and entity mentions for each draft, in order.
+
+    ``forced_languages`` holds, per draft, the language the user declared for its input (which
+    the detector does not override). Entities are found only in English articles (or those of
+    unknown language), since the pipeline is an English one. Raises what spaCy raises; the
+    caller quarantines.
+    """
+    forced = forced_languages or [None] * len(drafts)
+    out = [_language(draft, lang) for draft, lang in zip(drafts, forced, strict=True)]
+    wanted = [
+        i
+        for i, draft in enumerate(out)
+        if draft.paragraphs
+        and (draft.language is None or draft.language.split("-")[0].lower() in NER_LANGUAGES)
+    ]
+    if not wanted:
+        return out
+    found = find_mentions([out[i].body for i in wanted], nlp=load_pipeline(spacy_model))
+    for i, mentions in zip(wanted, found, strict=True):
+        out[i] = dataclasses.replace(out[i], mentions=mentions)
+    return out
