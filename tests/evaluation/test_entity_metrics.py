@@ -15,6 +15,7 @@ from broadsheet.evaluation.entities import (
     SysMention,
     _titled_name,
     align,
+    bcubed,
     char_offsets,
     ecb_mentions,
     head_span,
@@ -263,3 +264,14 @@ def test_demo_label_file_is_well_formed_and_large_enough() -> None:
     assert {"Bank of Aldmark", "Aldmark"} <= names
     data = json.loads(Path(DEMO_LABELS).read_text(encoding="utf-8"))
     assert all({"source", "title", "mentions"} <= set(a) for a in data["articles"])
+
+
+def test_bcubed_on_a_small_grouping() -> None:
+    # Gold {0,1},{2,3}; system {0,1,2},{3}. Precision per mention: 2/3, 2/3, 1/3, 1;
+    # recall per mention: 1, 1, 1/2, 1/2.
+    precision, recall, f1 = bcubed(["a", "a", "b", "b"], ["x", "x", "x", "y"])
+    assert precision == pytest.approx((2 / 3 + 2 / 3 + 1 / 3 + 1) / 4)
+    assert recall == pytest.approx(3 / 4)
+    assert f1 == pytest.approx(2 * precision * recall / (precision + recall))
+    assert bcubed([], []) == (0.0, 0.0, 0.0)
+    assert bcubed(["a", "b"], [1, 2])[:2] == (1.0, 1.0)

@@ -2,19 +2,20 @@
 
 The data are described in the shared evaluation README (sections 1b and 4). Four measures:
 
-- **NER on GUM news** (``ner/gum_news.jsonl.gz``, 24 Wikinews articles; the official test pair is
-  also reported alone). GUM annotates every referring expression, so the gold set is narrowed
-  to *named mentions*: mentions of type person, organization or place whose syntactic head is a
-  proper noun (``head_upos == "PROPN"``; all of them have ``proper == true``). The README's
-  ``proper == true`` alone also admits common-noun phrases that merely contain a name ("critics
-  of U.S. President Donald Trump's policies", head "critics"), which no NER scheme calls a name.
+- **NER on GUM news** (``ner/gum_news.jsonl.gz``, 24 Wikinews articles; the official test pair,
+  per the data's ``split`` field, is also reported alone). GUM annotates every referring
+  expression, so the gold set is narrowed to *named mentions*: mentions of type person,
+  organization or place whose syntactic head is a proper noun (``head_upos == "PROPN"``), plus
+  those headed by a title noun and ending in a name ("team member Rodaba Noori"; the name's last
+  word then serves as the head). The README's ``proper == true`` alone also admits common-noun
+  phrases that merely contain a name ("critics of U.S. President Donald Trump's policies", head
+  "critics"), which no NER scheme calls a name.
 
   *Nesting.* Named mentions nested in other named mentions stay in the gold set: in "U.S.
   President Donald Trump's" both the person and "U.S." are names a flat tagger can and should
-  find. Only where two names overlap without one being a title or modifier of the other ("the
-  Daughters of the American Revolution Constitution Hall in Washington D.C." holds an
-  organisation that shares words with the hall) can a flat tagger not find both; those cases
-  are counted (``gold_nested``) and cost recall.
+  find. ``gold_nested`` counts gold mentions inside another gold mention; where the two cannot
+  both be flat spans ("Daughters of the American Revolution" inside "the Daughters of the
+  American Revolution Constitution Hall") a flat tagger loses recall, whichever system it is.
 
   *Matching.* GUM spans carry determiners, possessive clitics, titles and post-modifiers ("the
   United Nations headquarters in New York"); an NER span never does. The headline figures use
@@ -40,11 +41,15 @@ The data are described in the shared evaluation README (sections 1b and 4). Four
   checked against the mention text. One ``EntityCatalog`` is fed every document in file order;
   two aligned mentions are together when they resolve to one entity id. Most gold mentions are
   pronouns and common nouns ("he", "the jury") that no name finder aligns with; their number is
-  reported as ``unmatched``.
+  reported as ``unmatched``. ECB+'s null chain means *not linked* rather than *someone else*, and
+  ``intra:`` chains are linked within one document only, so ``*_linked`` figures also score only
+  the mentions that carry a cross-document chain.
 - **The labelled demo set** (``tests/data/demo_entities.json``), see ``load_demo_labels``.
 
 Pairwise figures: over the aligned gold mentions, precision = pairs together in both / pairs
-together in the system, recall = pairs together in both / pairs together in the gold.
+together in the system, recall = pairs together in both / pairs together in the gold. Pairs grow
+with the square of an entity's mentions, so one much-named entity can dominate them; ``b3_*``
+figures (B-cubed, averaged per mention) are given beside them.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ __all__ = [
     "SpanCounts",
     "SysMention",
     "align",
+    "bcubed",
     "char_offsets",
     "ecb_mentions",
     "head_span",
@@ -328,6 +334,28 @@ def pair_counts(gold: Sequence[Hashable], system: Sequence[Hashable]) -> PairCou
         gold=sum(_pairs(n) for n in Counter(gold).values()),
         system=sum(_pairs(n) for n in Counter(system).values()),
     )
+
+
+def bcubed(gold: Sequence[Hashable], system: Sequence[Hashable]) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1 of two groupings of the same mentions.
+
+    Per mention: precision = share of its system entity that shares its gold entity, recall =
+    share of its gold entity that shares its system entity; both averaged over mentions. Unlike
+    pair counts, a mention weighs the same whether its entity is large or small. (0, 0, 0) when
+    there are no mentions.
+    """
+    if len(gold) != len(system):
+        raise ValueError("both groupings must label the same mentions")
+    if not gold:
+        return 0.0, 0.0, 0.0
+    both = Counter(zip(gold, system, strict=True))
+    gold_sizes = Counter(gold)
+    system_sizes = Counter(system)
+    precision = sum(both[(g, s)] / system_sizes[s] for g, s in zip(gold, system, strict=True))
+    recall = sum(both[(g, s)] / gold_sizes[g] for g, s in zip(gold, system, strict=True))
+    precision /= len(gold)
+    recall /= len(gold)
+    return precision, recall, _f1(precision, recall)
 
 
 def surface_key(text: str) -> str:
@@ -787,7 +815,9 @@ def _ner_scores(
     return scores
 
 
-def _pair_scores(counts: PairCounts) -> dict[str, float | int]:
+def _pair_scores(gold: Sequence[Hashable], system: Sequence[Hashable]) -> dict[str, float | int]:
+    counts = pair_counts(gold, system)
+    b3_precision, b3_recall, b3_f1 = bcubed(gold, system)
     return {
         "f1": _r(counts.f1),
         "precision": _r(counts.precision),
@@ -795,6 +825,9 @@ def _pair_scores(counts: PairCounts) -> dict[str, float | int]:
         "pairs_gold": counts.gold,
         "pairs_system": counts.system,
         "pairs_both": counts.tp,
+        "b3_f1": _r(b3_f1),
+        "b3_precision": _r(b3_precision),
+        "b3_recall": _r(b3_recall),
     }
 
 
@@ -846,7 +879,7 @@ def _canonical_section(
     the mentions whose gold label passes it (those the annotators linked across documents)."""
     systems: dict[str, dict[str, float | int]] = {}
     for name, labels in (("broadsheet", aligned.system), ("exact-string", aligned.surface)):
-        scores = _pair_scores(pair_counts(aligned.gold, labels))
+        scores = _pair_scores(aligned.gold, labels)
         if linked is not None:
             keep = [i for i, label in enumerate(aligned.gold) if linked(label)]
             sub = pair_counts([aligned.gold[i] for i in keep], [labels[i] for i in keep])
@@ -983,8 +1016,8 @@ def _demo_sections(nlp: Language, labels_path: Path) -> list[dict[str, Any]]:
         "aligned": aligned,
         "unmatched": total - aligned,
         "systems": {
-            "broadsheet": _pair_scores(pair_counts(gold_ids, sys_ids)),
-            "exact-string": _pair_scores(pair_counts(gold_ids, surface_ids)),
+            "broadsheet": _pair_scores(gold_ids, sys_ids),
+            "exact-string": _pair_scores(gold_ids, surface_ids),
         },
     }
     return [ner, names, across]
