@@ -25,7 +25,7 @@ from broadsheet.model import (
     MentionDraft,
 )
 from broadsheet.pipeline.enrich.entities import name_key, name_tokens
-from broadsheet.pipeline.enrich.resolve import ArticleEntity, Candidate, CatalogBase
+from broadsheet.pipeline.enrich.resolve import ArticleEntity, Candidate, CatalogBase, derived_keys
 from broadsheet.store.schema import article_entities, entities, entity_names, mentions
 
 __all__ = [
@@ -138,6 +138,8 @@ class SqlCatalog(CatalogBase):
             if not key:
                 continue
             wanted.setdefault(("alias", key), alias)
+            for other in derived_keys(alias, group.type):
+                wanted.setdefault(("alias", other), alias)
             words = key.split()
             if len(words) >= 2:
                 for word in words:

@@ -73,7 +73,8 @@ _PERSON_TITLES = frozenset(
     general gen colonel col major maj captain capt lieutenant lt sergeant sgt admiral commander
     chief judge justice chairman chairwoman chair ceo cfo coach spokesman spokeswoman
     spokesperson ambassador envoy commissioner director deputy leader speaker officer detective
-    inspector constable sheriff prosecutor attorney
+    inspector constable sheriff prosecutor attorney lawmaker legislator mp mep councillor
+    councilman councilwoman dean
     """.split()
 )
 # Words that may sit inside a role phrase before a name without being a title themselves.
@@ -169,6 +170,9 @@ class _Raw:
     person_title: bool  # a person title was part of the span or right before it
     possessive: bool = False  # written "Scholz's"
     dateline: bool = False  # "KOUROU, French Guiana (Wire) -"
+    headline: bool = False  # in a line where nearly every word is capitalised
+    first: int = 0  # token bounds of the name in the doc
+    last: int = 0
     group: int = -1
     votes: Counter[EntityType] = field(default_factory=Counter)
 
@@ -200,11 +204,28 @@ def _trim(span: Span) -> tuple[int, int, list[str], bool]:
         doc[end - 1].tag_ == "POS"
         or doc[end - 1].is_punct
         or doc[end - 1].like_num
-        or (doc[end - 1].is_lower and doc[end - 1].lower_ not in _NAME_PARTICLES)
+        or (
+            doc[end - 1].is_lower
+            and doc[end - 1].lower_ not in _NAME_PARTICLES
+            and doc[end - 2].whitespace_  # "Chung-tai", "Ki-moon" are one word
+        )
     ):
         # "Scholz's", "Manchester United 2-1", "Erzurum province", "Benitez penalty": the name
         # ends before the possessive, the score or the lower-case word describing it.
         end -= 1
+    if span.label_ == "PERSON" and start == span.start:
+        # "Governor Anders Kjeldgaard" tagged as "Kjeldgaard" only: take the given name back.
+        while (
+            start > 0
+            and doc[start - 1].tag_ == "NNP"
+            and doc[start - 1].is_title
+            and not doc[start - 1].ent_type_
+            and not _is_title(doc[start - 1])
+            and doc[start - 1].whitespace_
+            and not doc[start].is_sent_start
+            and not doc[start - 1].is_sent_start
+        ):
+            start -= 1
     if span.label_ == "PERSON":
         # "Erik ten Hag", "Ursula von der Leyen": the model often stops at the particle.
         while (
@@ -272,6 +293,7 @@ def _raw_mentions(doc: Doc) -> list[_Raw]:
     found: list[_Raw] = []
     covered = 0  # tokens before this belong to an earlier, extended name
     lower_words = {t.lower_ for t in doc if t.is_lower}
+    headlines = _title_case_lines(doc.text)
     for whole in doc.ents:
         label = _LABELS.get(whole.label_)
         if label is None or whole.start < covered:
@@ -280,15 +302,28 @@ def _raw_mentions(doc: Doc) -> list[_Raw]:
             found_one = _raw_mention(doc, span, span_label, lower_words)
             if found_one is not None:
                 raw, end = found_one
+                raw.headline = any(a <= raw.start < b for a, b in headlines)
                 covered = max(covered, end)
                 found.append(raw)
     return found
 
 
+def _title_case_lines(text: str) -> list[tuple[int, int]]:
+    """Character ranges of lines written in Title Case: headlines left in the text."""
+    ranges: list[tuple[int, int]] = []
+    start = 0
+    for line in text.split("\n"):
+        words = [w for w in line.split() if w[:1].isalpha() and len(w) > 3]
+        if len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.8 * len(words):
+            ranges.append((start, start + len(line)))
+        start += len(line) + 1
+    return ranges
+
+
 def _split_possessor(span: Span, label: EntityType) -> list[tuple[Span, EntityType]]:
     """ "Mirela Dovanic's Civic Renewal": the possessor, a full name, is a person of its own."""
     for token in span[1:-1]:
-        if token.tag_ == "POS":
+        if token.tag_ == "POS" or token.lower_ in ("'s", "\u2019s"):
             owner = span.doc[span.start : token.i]
             rest = span.doc[token.i + 1 : span.end]
             if len(owner) >= 2 and all(t.is_title for t in owner):
@@ -330,7 +365,7 @@ def _raw_mention(
         return None
     role: str | None = None
     if label is not EntityType.NATIONALITY:
-        role, titled_before = _role_before(doc, span.start, stripped)
+        role, titled_before = _role_before(doc, min(start, span.start), stripped)
         titled = titled or titled_before
     return (
         _Raw(
@@ -343,6 +378,8 @@ def _raw_mention(
             role=role,
             person_title=titled and label in (EntityType.PERSON, EntityType.ORGANIZATION),
             possessive=end < len(doc) and doc[end].tag_ == "POS",
+            first=start,
+            last=end,
         ),
         end,
     )
@@ -362,6 +399,14 @@ def _short_form_of(short: _Raw, long: _Raw) -> bool:
     """Whether ``short`` can be a shorter way of writing ``long``'s name within one article."""
     if short.tokens == long.tokens:
         return True
+    if (
+        len(short.tokens) == 1
+        and short.text.isupper()
+        and len(long.tokens) >= 2
+        and short.label is not EntityType.NATIONALITY
+        and short.tokens[0] == _initials(long.tokens)
+    ):
+        return True  # "USI" for "University of Southern Indiana", whatever the model typed
     if len(short.tokens) >= len(long.tokens):
         # Same length, other words; or an acronym of the longer: handled below.
         return (
@@ -389,6 +434,8 @@ def _short_form_of(short: _Raw, long: _Raw) -> bool:
             # "Scholz" in "Olaf Scholz", "Lula" in "Luiz Inácio Lula da Silva". The small model
             # types some people as organisations, so the two types may meet here.
             return _contains_in_order(long.tokens, short.tokens)
+        if short.label is EntityType.PERSON:
+            return False  # "Andy Warhol" is not short for "Andy Warhol Foundation"
         # "Volkswagen" for "Volkswagen Group"; a generic tail word alone is not enough.
         return tuple(long.tokens[: len(short.tokens)]) == short.tokens
     if short.label is not long.label:
@@ -407,11 +454,21 @@ def _group(raws: list[_Raw]) -> list[list[_Raw]]:
     that fits several groups (two people called Biden) joins the one mentioned last before it,
     else the first after it.
     """
-    order = sorted(range(len(raws)), key=lambda i: (-len(raws[i].tokens), raws[i].start))
+    # Names in a Title-Case line (a headline kept in the text) come last: there the model
+    # often runs a name into the next capitalised words ("Warren Jeffs Trial").
+    order = sorted(
+        range(len(raws)), key=lambda i: (raws[i].headline, -len(raws[i].tokens), raws[i].start)
+    )
     groups: list[list[_Raw]] = []
     for index in order:
         raw = raws[index]
         fits = [g for g in groups if any(_short_form_of(raw, member) for member in g)]
+        if not fits and raw.headline:
+            fits = [
+                g
+                for g in groups
+                if not g[0].headline and _contains_in_order(raw.tokens, g[0].tokens)
+            ][:1]
         if not fits:
             groups.append([raw])
             continue
@@ -447,7 +504,8 @@ def _canonical(group: list[_Raw]) -> str:
     first: dict[str, int] = {}
     for raw in sorted(group, key=lambda r: r.start):
         first.setdefault(raw.text, raw.start)
-    acronym_free = [r for r in group if not (len(r.tokens) == 1 and r.text.isupper())] or group
+    body = [r for r in group if not r.headline] or group
+    acronym_free = [r for r in body if not (len(r.tokens) == 1 and r.text.isupper())] or body
     best = max(
         acronym_free,
         key=lambda r: (len(r.tokens), not r.text.isupper(), spellings[r.text], -first[r.text]),
@@ -457,9 +515,69 @@ def _canonical(group: list[_Raw]) -> str:
     return best.text
 
 
+def _missed(doc: Doc, raws: list[_Raw]) -> list[_Raw]:
+    """Later occurrences of names the model found once but missed elsewhere in the article.
+
+    The model decides each occurrence from its context, so "Lula met..." may go untagged in an
+    article that names "Luiz Inácio Lula da Silva" twice. A full name found anywhere, or the
+    surname of a person found anywhere, is a mention wherever else it is written as a proper
+    noun. Nothing is added that overlaps a span the model tagged (as anything).
+    """
+    wanted: dict[tuple[str, ...], EntityType] = {}
+    for raw in raws:
+        words = tuple(t.text for t in doc[raw.first : raw.last])
+        if raw.label is EntityType.NATIONALITY or not words:
+            continue
+        if len(words) >= 2:
+            wanted.setdefault(words, raw.label)
+            if raw.label is EntityType.PERSON or raw.person_title:
+                wanted.setdefault(words[-1:], EntityType.PERSON)
+    if not wanted:
+        return []
+    taken = [False] * len(doc)
+    for ent in doc.ents:
+        for i in range(ent.start, ent.end):
+            taken[i] = True
+    for raw in raws:
+        for i in range(raw.first, raw.last):
+            taken[i] = True
+    longest = max(len(words) for words in wanted)
+    added: list[_Raw] = []
+    i = 0
+    while i < len(doc):
+        match = None
+        for n in range(min(longest, len(doc) - i), 0, -1):
+            words = tuple(t.text for t in doc[i : i + n])
+            if words in wanted and not any(taken[i : i + n]):
+                match = n, wanted[words]
+                break
+        if match is None or doc[i].tag_ not in ("NNP", "NNPS"):
+            i += 1
+            continue
+        n, label = match
+        span = doc[i : i + n]
+        added.append(
+            _Raw(
+                text=span.text,
+                start=span.start_char,
+                end=span.end_char,
+                label=label,
+                tokens=name_tokens(span.text),
+                role=None,
+                person_title=False,
+                possessive=i + n < len(doc) and doc[i + n].tag_ == "POS",
+                first=i,
+                last=i + n,
+            )
+        )
+        i += n
+    return added
+
+
 def mentions_of(doc: Doc) -> tuple[MentionDraft, ...]:
     """The mentions of one processed text, in text order, with article-level names."""
     raws = _raw_mentions(doc)
+    raws += _missed(doc, raws)
     mentions: list[MentionDraft] = []
     for group in _group(raws):
         kind = _group_type(group)

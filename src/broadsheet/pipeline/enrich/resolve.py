@@ -28,7 +28,14 @@ from dataclasses import dataclass, field
 from broadsheet.model import EntityType, MentionDraft
 from broadsheet.pipeline.enrich.entities import name_key, name_tokens
 
-__all__ = ["ArticleEntity", "Candidate", "CatalogBase", "EntityCatalog", "group_mentions"]
+__all__ = [
+    "ArticleEntity",
+    "Candidate",
+    "CatalogBase",
+    "EntityCatalog",
+    "derived_keys",
+    "group_mentions",
+]
 
 # Types the small NER model confuses with each other for the same name.
 _COMPATIBLE = {
@@ -87,6 +94,11 @@ def group_mentions(mentions: Iterable[MentionDraft]) -> list[ArticleEntity]:
     ]
 
 
+def _is_acronym_of(key: str, group: ArticleEntity) -> bool:
+    """An alias that the article wrote as the initials of its full name ("ECB")."""
+    return len(key.split()) == 1 and key in derived_keys(group.name, group.type)
+
+
 def _contains(long: Sequence[str], short: Sequence[str]) -> bool:
     n = len(short)
     return any(tuple(long[i : i + n]) == tuple(short) for i in range(len(long) - n + 1))
@@ -100,6 +112,35 @@ def _name_fits(group: ArticleEntity, candidate: Candidate) -> bool:
     if mine[-1] != theirs[-1]:
         return False
     return _contains(theirs, mine) or _contains(mine, theirs)
+
+
+# Company-form words that do not change which organisation is meant ("Intel Corp." is Intel).
+_DESIGNATORS = frozenset(
+    "corp corporation inc incorporated co company ltd limited plc llc lp ag sa nv se gmbh "
+    "group holdings holding".split()
+)
+_NOT_INITIAL = frozenset({"of", "the", "and", "for", "de", "du", "des", "la", "le"})
+
+
+def derived_keys(name: str, kind: EntityType) -> set[str]:
+    """Other keys an organisation or place is known by: its name without company-form words
+    ("intel" for "Intel Corp."), and its initials when they make a real acronym ("amd" for
+    "Advanced Micro Devices"; at least three letters, so "US" and "PM" stay ambiguous)."""
+    if kind not in (EntityType.ORGANIZATION, EntityType.PLACE):
+        return set()
+    words = list(name_tokens(name))
+    keys: set[str] = set()
+    if kind is EntityType.ORGANIZATION:
+        core = list(words)
+        while len(core) > 1 and core[-1] in _DESIGNATORS:
+            core.pop()
+        if core != words:
+            keys.add(" ".join(core))
+        words = core
+    initials = [w[0] for w in words if w not in _NOT_INITIAL]
+    if len(words) >= 2 and len(initials) >= 3:
+        keys.add("".join(initials))
+    return keys
 
 
 class CatalogBase(ABC):
@@ -164,6 +205,7 @@ class CatalogBase(ABC):
     def _candidates(self, group: ArticleEntity) -> list[Candidate]:
         types = _COMPATIBLE[group.type]
         keys = {name_key(alias) for alias in group.aliases} | {group.key}
+        derived = set().union(*(derived_keys(a, group.type) for a in group.aliases | {group.name}))
         if len(group.tokens) < 2:
             # A lone word matches an entity that went by exactly that word; a person's also one
             # whose full name has it ("Macron"), which then needs evidence (see ``resolve``).
@@ -184,7 +226,9 @@ class CatalogBase(ABC):
                     if c.id not in known and c.type is EntityType.PERSON
                 ]
             return found
-        candidates = self.by_keys(types, {key for key in keys if len(key.split()) >= 2})
+        strong = {key for key in keys if len(key.split()) >= 2} | derived
+        strong |= {key for key in keys if key in derived or _is_acronym_of(key, group)}
+        candidates = self.by_keys(types, strong)
         if not candidates and group.type in (EntityType.PERSON, EntityType.ORGANIZATION):
             candidates = [c for c in self.by_token(types, group.tokens[-1]) if _name_fits(group, c)]
         return candidates
@@ -289,8 +333,9 @@ class EntityCatalog(CatalogBase):
         for alias in group.aliases | {group.name}:
             stored.aliases.add(alias)
             key = name_key(alias)
-            stored.keys.add(key)
-            self._by_key.setdefault(key, set()).add(entity_id)
+            for other in {key} | derived_keys(alias, group.type):
+                stored.keys.add(other)
+                self._by_key.setdefault(other, set()).add(entity_id)
             words = key.split()
             if len(words) >= 2:
                 for word in words:
