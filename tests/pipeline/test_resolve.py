@@ -87,3 +87,21 @@ def test_places_and_organisations_of_the_same_word_stay_apart() -> None:
     assert place[(LOC, "England")] == again[(LOC, "England")]
     assert bank[(ORG, "Bank of England")] != place[(LOC, "England")]
     assert len(catalog) == 2
+
+
+def test_an_acronym_met_first_joins_the_full_name_met_later() -> None:
+    catalog = EntityCatalog()
+    first = catalog.resolve([m("AMD", "AMD", ORG)])
+    later = catalog.resolve([m("Advanced Micro Devices", "Advanced Micro Devices", ORG)])
+    assert first[(ORG, "AMD")] == later[(ORG, "Advanced Micro Devices")]
+    # Two letters are too ambiguous to be an acronym of anything.
+    us = catalog.resolve([m("US", "US", LOC)])
+    states = catalog.resolve([m("United States", "United States", LOC)])
+    assert us[(LOC, "US")] != states[(LOC, "United States")]
+
+
+def test_company_form_words_do_not_make_another_company() -> None:
+    catalog = EntityCatalog()
+    corp = catalog.resolve([m("Intel Corp.", "Intel Corp.", ORG)])
+    bare = catalog.resolve([m("Intel", "Intel", ORG)])
+    assert corp[(ORG, "Intel Corp.")] == bare[(ORG, "Intel")]
