@@ -187,7 +187,10 @@ def test_exact_copies_across_formats_link_to_the_wire_original(
     assert by_source["The Harbour Ledger"].content_hash != wire.content_hash
     assert by_source["The Harbour Ledger"].duplicate_of == wire.id
     assert sorted(store.duplicates_of(wire.id)) == sorted(
-        [by_source[name].id for name in ("Northgate Courier", "Daily Lantern", "The Harbour Ledger")]
+        [
+            by_source[name].id
+            for name in ("Northgate Courier", "Daily Lantern", "The Harbour Ledger")
+        ]
     )
 
 

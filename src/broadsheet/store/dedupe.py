@@ -110,7 +110,6 @@ def _verified(
     conn: Connection, signature: bytes, shingle_count: int, candidates: Sequence[int]
 ) -> list[int]:
     found: list[int] = []
-    mine = decode_signature(signature)
     for start in range(0, len(candidates), _CHUNK):
         rows = conn.execute(
             sa.select(
@@ -119,13 +118,18 @@ def _verified(
                 article_signatures.c.shingle_count,
             ).where(article_signatures.c.article_id.in_(candidates[start : start + _CHUNK]))
         ).all()
-        if not rows:
-            continue
-        others = np.stack([decode_signature(bytes(row.signature)) for row in rows])
-        counts = np.array([row.shingle_count for row in rows], dtype=np.int64)
-        mask = near_duplicate_mask(mine, shingle_count, others, counts)
-        found.extend(row.article_id for row, keep in zip(rows, mask, strict=True) if keep)
+        found.extend(_confirmed(signature, shingle_count, rows))
     return sorted(found)
+
+
+def _confirmed(signature: bytes, shingle_count: int, rows: Sequence[Any]) -> list[int]:
+    """Ids of the rows (article_id, signature, shingle_count) that are copies of this body."""
+    if not rows:
+        return []
+    others = np.stack([decode_signature(bytes(row.signature)) for row in rows])
+    counts = np.array([row.shingle_count for row in rows], dtype=np.int64)
+    mask = near_duplicate_mask(decode_signature(signature), shingle_count, others, counts)
+    return sorted(row.article_id for row, keep in zip(rows, mask, strict=True) if keep)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,8 @@ class _Node:
     is_partial: bool
     duplicate_of: int | None
     content_hash: str
+    signature: bytes | None
+    shingle_count: int
 
 
 def _load(conn: Connection, ids: Iterable[int]) -> dict[int, _Node]:
@@ -148,11 +154,25 @@ def _load(conn: Connection, ids: Iterable[int]) -> dict[int, _Node]:
                 articles.c.is_partial,
                 articles.c.duplicate_of,
                 articles.c.content_hash,
-            ).where(articles.c.id.in_(wanted[start : start + _CHUNK]))
+                article_signatures.c.signature,
+                article_signatures.c.shingle_count,
+            )
+            .select_from(
+                articles.outerjoin(
+                    article_signatures, article_signatures.c.article_id == articles.c.id
+                )
+            )
+            .where(articles.c.id.in_(wanted[start : start + _CHUNK]))
         )
         for row in rows:
             nodes[row.id] = _Node(
-                row.id, row.published_at, bool(row.is_partial), row.duplicate_of, row.content_hash
+                row.id,
+                row.published_at,
+                bool(row.is_partial),
+                row.duplicate_of,
+                row.content_hash,
+                bytes(row.signature) if row.signature is not None else None,
+                row.shingle_count or 0,
             )
     return nodes
 
@@ -166,25 +186,27 @@ def _ids_in(conn: Connection, column: sa.ColumnElement[Any], values: Iterable[An
     return found
 
 
-def _near_copies(conn: Connection, article_id: int) -> list[int]:
-    mine = lsh_bands.alias("mine")
-    other = lsh_bands.alias("other")
-    candidates = list(
-        conn.execute(
-            sa.select(other.c.article_id)
-            .select_from(mine.join(other, other.c.key == mine.c.key))
-            .where(mine.c.article_id == article_id, other.c.article_id != article_id)
-            .distinct()
-        ).scalars()
+_MINE = lsh_bands.alias("mine")
+_OTHER = lsh_bands.alias("other")
+
+
+def _near_copies(
+    conn: Connection, article_id: int, signature: bytes, shingle_count: int
+) -> list[int]:
+    """Indexed articles sharing a band key with ``article_id`` that are confirmed copies of it."""
+    sharing = (
+        sa.select(_OTHER.c.article_id)
+        .select_from(_MINE.join(_OTHER, _OTHER.c.key == _MINE.c.key))
+        .where(_MINE.c.article_id == article_id, _OTHER.c.article_id != article_id)
     )
-    if not candidates:
-        return []
-    row = conn.execute(
-        sa.select(article_signatures.c.signature, article_signatures.c.shingle_count).where(
-            article_signatures.c.article_id == article_id
-        )
-    ).one()
-    return _verified(conn, bytes(row.signature), row.shingle_count, candidates)
+    rows = conn.execute(
+        sa.select(
+            article_signatures.c.article_id,
+            article_signatures.c.signature,
+            article_signatures.c.shingle_count,
+        ).where(article_signatures.c.article_id.in_(sharing))
+    ).all()
+    return _confirmed(signature, shingle_count, rows)
 
 
 def relink(
@@ -228,7 +250,9 @@ def relink(
             if not other.is_partial:
                 by_hash.setdefault(other.content_hash, []).append(other_id)
         for node in full:
-            linked = {*by_hash.get(node.content_hash, ()), *_near_copies(conn, node.id)}
+            linked = set(by_hash.get(node.content_hash, ()))
+            if node.signature:
+                linked.update(_near_copies(conn, node.id, node.signature, node.shingle_count))
             linked.discard(node.id)
             edges.setdefault(node.id, set()).update(linked)
             for other_id in linked:
