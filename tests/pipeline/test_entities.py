@@ -116,3 +116,14 @@ def test_name_keys_ignore_accents_case_dots_and_possessives() -> None:
     assert name_key("U.S.") == "us"
     assert name_key("Scholz’s") == "scholz"
     assert name_tokens("Luiz Inácio Lula da Silva") == ("luiz", "inacio", "lula", "da", "silva")
+
+
+def test_a_surname_run_into_the_next_capitalised_word_is_still_that_person() -> None:
+    text = (
+        "The artist Andy Warhol took thousands of instant photographs. The Warhol Polaroids "
+        "were given to universities in 2008, and Warhol remains popular."
+    )
+    (mentions,) = find_mentions([text])
+    people = {m.name for m in mentions if m.type is EntityType.PERSON}
+    assert "Warhol Polaroids" not in people
+    assert all(m.name == "Andy Warhol" for m in mentions if m.text.startswith("Warhol"))

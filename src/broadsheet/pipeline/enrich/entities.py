@@ -574,10 +574,30 @@ def _missed(doc: Doc, raws: list[_Raw]) -> list[_Raw]:
     return added
 
 
+def _split_surname_runs(doc: Doc, raws: list[_Raw]) -> None:
+    """ "Warhol Polaroids": a person's surname run into the next capitalised word is that
+    person, not a new one called "Warhol Polaroids". Trimmed in place to the surname."""
+    surnames = {
+        raw.tokens[-1]: raw.tokens
+        for raw in raws
+        if raw.label is EntityType.PERSON and len(raw.tokens) >= 2 and not raw.headline
+    }
+    for raw in raws:
+        full = surnames.get(raw.tokens[0]) if raw.label is EntityType.PERSON else None
+        if full is None or len(raw.tokens) < 2 or raw.tokens == full or raw.last <= raw.first:
+            continue
+        if raw.tokens[0] in full[:-1]:
+            continue
+        name = doc[raw.first : raw.first + 1]
+        raw.text, raw.end, raw.last = name.text, name.end_char, raw.first + 1
+        raw.tokens = name_tokens(name.text)
+
+
 def mentions_of(doc: Doc) -> tuple[MentionDraft, ...]:
     """The mentions of one processed text, in text order, with article-level names."""
     raws = _raw_mentions(doc)
     raws += _missed(doc, raws)
+    _split_surname_runs(doc, raws)
     mentions: list[MentionDraft] = []
     for group in _group(raws):
         kind = _group_type(group)
