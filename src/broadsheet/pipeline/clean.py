@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -42,6 +43,10 @@ __all__ = [
     "clean",
     "clean_lines",
     "default_line_model",
+    "find_standfirst",
+    "is_credit_line",
+    "is_timestamp_line",
+    "judge_lines",
     "normalize_space",
     "stage2_features",
     "template_candidates",
@@ -50,6 +55,8 @@ __all__ = [
 # A line this short that a page prints twice is a caption or teaser (150: two lines of caption
 # text; article paragraphs repeated by a scraper glitch are longer and keep their first copy).
 REPEATED_LINE_MAX_CHARS = 150
+# "READ MORE: <headline>" runs to a headline's length; a longer "Label: text" line is prose.
+LINK_LABEL_MAX_CHARS = 150
 # A line on this many pages of one source is its template ("Story continues below
 # advertisement"): three, because two pages of one outlet may share a sentence by quoting it.
 RECURRING_MIN_PAGES = 3
@@ -122,7 +129,57 @@ def clean(
         raise EmptyInput(f"no article text{where}: {what}")
     if not title:
         title = paragraphs[0]
-    return dataclasses.replace(draft, title=_short_title(title), paragraphs=tuple(paragraphs))
+    return dataclasses.replace(
+        draft,
+        title=_short_title(title),
+        paragraphs=tuple(paragraphs),
+        standfirst=_confirmed_standfirst(draft.standfirst, paragraphs),
+    )
+
+
+# A standfirst runs one to three sentences; longer opening text is the story itself.
+STANDFIRST_MAX_CHARS = 400
+# A bullet summary: at most this many points, each starting with a bullet mark.
+STANDFIRST_MAX_BULLETS = 6
+_BULLET = re.compile(r"^[\u2022\u00b7\u25aa\u25cf\u2023\u2043*\u2013-]\s")
+
+
+def find_standfirst(
+    paragraphs: Sequence[str], *, description: str | None = None, title: str = ""
+) -> str | None:
+    """The standfirst among the opening paragraphs of an article, or ``None``.
+
+    Two shapes, both followed by more text: a run of two or more bullet points ("• ..."), or an
+    opening paragraph that is exactly the page's own summary (its description meta tag) rather
+    than the start of the story. A first paragraph equal to ``title`` (the headline printed
+    again) is passed over. Returned as the paragraphs joined by newlines.
+    """
+    texts = [text for text in map(normalize_space, paragraphs) if text]
+    if texts and texts[0].casefold() == normalize_space(title).casefold():
+        texts = texts[1:]
+    bullets = 0
+    while bullets < min(len(texts), STANDFIRST_MAX_BULLETS) and _BULLET.match(texts[bullets]):
+        bullets += 1
+    if bullets >= 2 and len(texts) > bullets:
+        return "\n".join(texts[:bullets])
+    if (
+        description
+        and len(texts) >= 2
+        and len(texts[0]) <= STANDFIRST_MAX_CHARS
+        and normalize_space(description).casefold() == texts[0].casefold()
+    ):
+        return texts[0]
+    return None
+
+
+def _confirmed_standfirst(candidate: str | None, paragraphs: Sequence[str]) -> str | None:
+    """``candidate`` if it is still the opening paragraphs of the cleaned article (with text
+    after it); else a bullet summary found in them; else ``None``."""
+    if candidate:
+        parts = [normalize_space(part) for part in candidate.split("\n")]
+        if len(paragraphs) > len(parts) and list(paragraphs[: len(parts)]) == parts:
+            return "\n".join(parts)
+    return find_standfirst(paragraphs)
 
 
 # Breadcrumbs and menus: "Home > World", "Subscribe | Log in", "News \u203a Europe".
@@ -182,34 +239,23 @@ def _clean_scraped(
     # A record that names its title (JSON Lines) keeps it; a scraped page's is found here.
     headline = None if draft.title else _headline_index(texts, first_body, draft.source_name)
     title = texts[headline] if headline is not None else draft.title
+    fixed: dict[int, str] = {}
+    if headline is not None:
+        fixed[headline] = "headline"
+    if template_possible:
+        for index, text in enumerate(texts):
+            if _is_template_shaped(text) and line_key(text) in recurring:
+                # The source prints this line on many pages: its template, not this story.
+                fixed.setdefault(index, "template")
+    reasons = judge_lines(texts, body, fixed=fixed, title=title)
     paragraphs: list[str] = []
     removed: list[Removal] = []
-    seen: dict[str, int] = {}
-    occurrences = Counter(text.casefold() for text in texts)
-    for index, (line, text) in enumerate(zip(lines, texts, strict=True)):
-        score = round(float(probabilities[index]), 3)
-        key = text.casefold()
-        if index == headline:
-            reason = "headline"
-        elif template_possible and _is_template_shaped(text) and line_key(text) in recurring:
-            # The source prints this line on many pages: its template, not this story.
-            reason = "template"
-        elif not body[index]:
-            reason = "furniture"
-        elif key in seen or key == title.casefold():
-            reason = "repeat"
-        elif occurrences[key] > 1 and len(text) <= REPEATED_LINE_MAX_CHARS:
-            # A short line printed twice on one page is a caption or a teaser, not prose.
-            reason = "repeat"
-        elif is_label_line(text):
-            # "READ MORE: ...", "Watch: ..." between paragraphs: the model weighs the prose
-            # around such a line; its shape alone says it links elsewhere.
-            reason = "link-label"
-        else:
+    for index, (line, text, reason) in enumerate(zip(lines, texts, reasons, strict=True)):
+        if reason is None:
             paragraphs.append(text)
-            seen[key] = index
-            continue
-        removed.append(Removal(text, reason, line.start, line.end, score))
+        else:
+            score = round(float(probabilities[index]), 3)
+            removed.append(Removal(text, reason, line.start, line.end, score))
     return dataclasses.replace(
         draft,
         title=title,
@@ -217,7 +263,172 @@ def _clean_scraped(
         removed=tuple(removed),
         lines=(),
         template_keys=template_candidates(lines),
+        standfirst=_scraped_standfirst(texts, reasons),
     )
+
+
+# Lines of furniture (byline, date, share buttons, a photo) that set a standfirst off the body.
+STANDFIRST_MIN_GAP = 3
+STANDFIRST_MAX_LINES = 3
+
+
+def _scraped_standfirst(texts: Sequence[str], reasons: Sequence[str | None]) -> str | None:
+    """The opening kept lines of a scraped page when the page's header separates them from the
+    body: one to three short lines, then a run of removed lines (byline, date, share buttons),
+    then the story. Mid-story furniture ("Advertisement") is one or two lines, not three."""
+    kept = [index for index, reason in enumerate(reasons) if reason is None]
+    run = 1
+    while run < len(kept) and kept[run] == kept[run - 1] + 1:
+        run += 1
+    if run > STANDFIRST_MAX_LINES or len(kept) - run < 2:
+        return None
+    if kept[run] - kept[run - 1] - 1 < STANDFIRST_MIN_GAP:
+        return None
+    opening = [texts[index] for index in kept[:run]]
+    if any(len(text) > STANDFIRST_MAX_CHARS for text in opening):
+        return None
+    return "\n".join(opening)
+
+
+def judge_lines(
+    texts: Sequence[str],
+    body: Sequence[bool],
+    *,
+    fixed: Mapping[int, str] | None = None,
+    title: str = "",
+) -> list[str | None]:
+    """Why each line of a scraped page is dropped, or ``None`` for a line of the article.
+
+    ``body`` is the classifier's verdict per line; ``fixed`` holds reasons already decided
+    (headline, template). On top of the classifier, rules on the shape of a line and its
+    neighbours: repeats, "READ MORE:"-style labels, datelines around the body, and the caption
+    beside a photo credit. Texts are expected normalised (``normalize_space``).
+    """
+    fixed = fixed or {}
+    title_key = title.casefold()
+    occurrences = Counter(text.casefold() for text in texts)
+    first, last = _body_span(texts, body)
+    reasons: list[str | None] = []
+    seen: set[str] = set()
+    for index, text in enumerate(texts):
+        key = text.casefold()
+        reason: str | None
+        if index in fixed:
+            reason = fixed[index]
+        elif not body[index]:
+            reason = "furniture"
+        elif key in seen or key == title_key:
+            reason = "repeat"
+        elif occurrences[key] > 1 and len(text) <= REPEATED_LINE_MAX_CHARS:
+            # A short line printed twice on one page is a caption or a teaser, not prose.
+            reason = "repeat"
+        elif (
+            is_label_line(text)
+            and len(text) <= LINK_LABEL_MAX_CHARS
+            and not _in_label_list(texts, index)
+        ):
+            # "READ MORE: ...", "Watch: ..." between paragraphs: the model weighs the prose
+            # around such a line; its shape alone says it links elsewhere. A run of such lines
+            # is a list of facts ("Referee: ...", "Duration: ..."), not links.
+            reason = "link-label"
+        elif is_timestamp_line(text) and (
+            not first <= index <= last or not _between_body(body, index)
+        ):
+            # "Published November 17, 2026 at 7:20 a.m." above the story, "Updated 6:02pm"
+            # among the bylines: outside the prose, or beside a line of furniture.
+            reason = "dateline"
+        elif _follows_credit(texts, body, index) and _is_caption_shaped(text):
+            reason = "caption"
+        else:
+            reason = None
+            seen.add(key)
+        reasons.append(reason)
+    return reasons
+
+
+# A dateline: at most this many words, and at least this share of them numbers.
+_DATELINE_MAX_WORDS = 10
+_DATELINE_MIN_NUMBER_SHARE = 0.3
+# A clock time: "7:20", "5:45pm", "3 p.m." (a date alone, "02.11.2022", is a list's as often).
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}(?:[.:]\d{2})?\s?[ap]\.?m\b", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+# A body line that marks where the article runs: one full sentence of prose or more.
+_BODY_LINE_CHARS = 80
+# A caption: one sentence or a phrase, up to two lines of caption text.
+_CAPTION_MAX_CHARS = REPEATED_LINE_MAX_CHARS
+_CAPTION_MIN_WORDS = 4
+# A credit names a photographer or agency: a few capitalised words after the label.
+_CREDIT_MAX_WORDS = 5
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+\S")
+_QUOTE_CHARS = frozenset('"\u201c\u201d\u00ab\u00bb\u201e')
+
+
+def is_timestamp_line(text: str) -> bool:
+    """A short line that is mostly a date and time: "18 November 2026 • 5:45pm", "Published
+    November 17, 2026 at 7:20 a.m.". Needs a clock time, and numbers for a third of its
+    words."""
+    words = _WORD.findall(text)
+    if not words or len(words) > _DATELINE_MAX_WORDS or not _CLOCK.search(text):
+        return False
+    numbers = sum(1 for word in words if any(c.isdigit() for c in word))
+    return numbers / len(words) >= _DATELINE_MIN_NUMBER_SHARE
+
+
+def is_credit_line(text: str) -> bool:
+    """A photo or video credit: "Photo: Jonas Ek/Meridian Wire". A label line whose text after
+    the colon is a few capitalised words (names, an agency), not a headline."""
+    if not is_label_line(text):
+        return False
+    rest = text.split(":", 1)[1]
+    words = _WORD.findall(rest)
+    return 0 < len(words) <= _CREDIT_MAX_WORDS and all(word[0].isupper() for word in words)
+
+
+def _is_caption_shaped(text: str) -> bool:
+    return (
+        len(text) <= _CAPTION_MAX_CHARS
+        and len(text.split()) >= _CAPTION_MIN_WORDS
+        and not _SENTENCE_BREAK.search(text)
+        and not any(c in _QUOTE_CHARS for c in text)
+    )
+
+
+def _follows_credit(texts: Sequence[str], body: Sequence[bool], index: int) -> bool:
+    """The line comes right after a photo credit that itself follows page furniture.
+
+    A caption sits on one side of its credit. When the line before the credit is furniture
+    (share buttons, a counter), the caption is the line after; when it is prose, or shaped like
+    a caption itself, the line after the credit is the story going on.
+    """
+    if index < 1 or not is_credit_line(texts[index - 1]):
+        return False
+    if index + 1 < len(texts) and is_credit_line(texts[index + 1]):
+        return False  # between two credits: the caption of the next one, or a byline
+    if index < 2:
+        return True
+    return not body[index - 2] and not _is_caption_shaped(texts[index - 2])
+
+
+def _in_label_list(texts: Sequence[str], index: int) -> bool:
+    """A neighbour of the line is also a "Label: text" line."""
+    return any(
+        0 <= other < len(texts) and is_label_line(texts[other]) for other in (index - 1, index + 1)
+    )
+
+
+def _between_body(body: Sequence[bool], index: int) -> bool:
+    """Both neighbours of the line are article text (a page's edge counts as not)."""
+    return 0 < index < len(body) - 1 and body[index - 1] and body[index + 1]
+
+
+def _body_span(texts: Sequence[str], body: Sequence[bool]) -> tuple[int, int]:
+    """First and last line of the article's prose: kept lines of a full sentence or more."""
+    prose = [
+        index
+        for index, (text, keep) in enumerate(zip(texts, body, strict=True))
+        if keep and len(text) >= _BODY_LINE_CHARS and ends_like_sentence(text)
+    ]
+    return (prose[0], prose[-1]) if prose else (0, len(texts) - 1)
 
 
 # --- the line classifier -------------------------------------------------------------------------
@@ -277,43 +488,100 @@ def stage2_features(
 
 @dataclass(frozen=True, slots=True)
 class _Trees:
+    """A boosted ensemble of regression trees, laid out for all lines x all trees at once.
+
+    Every tree's nodes sit in one array, renumbered so that the two children of a node are
+    adjacent: a line at ``node`` moves to ``child[node]`` if its feature is ``<= threshold[node]``
+    and to ``child[node] + 1`` otherwise. A leaf has a NaN threshold (no comparison holds) and
+    ``child = itself - 1``, so it stays put. Trees are walked deepest first, so that at each
+    level only the trees that still have one are stepped (``active``).
+    """
+
     init: float
     rate: float
-    left: list[npt.NDArray[np.int64]]
-    right: list[npt.NDArray[np.int64]]
-    feature: list[npt.NDArray[np.int64]]
-    threshold: list[npt.NDArray[np.float64]]
-    value: list[npt.NDArray[np.float64]]
+    roots: npt.NDArray[np.int64]  # root of each tree, deepest tree first
+    order: npt.NDArray[np.int64]  # model's tree number of each walked column
+    active: tuple[int, ...]  # trees with a level below level k: the first active[k]
+    child: npt.NDArray[np.int64]
+    feature: npt.NDArray[np.int64]
+    threshold: npt.NDArray[np.float64]
+    value: npt.NDArray[np.float64]
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> _Trees:
         trees = data["trees"]
+        depths = [_tree_depth(tree["left"], tree["right"]) for tree in trees]
+        order = sorted(range(len(trees)), key=lambda t: -depths[t])
+        roots: list[int] = []
+        child: list[int] = []
+        feature: list[int] = []
+        threshold: list[float] = []
+        value: list[float] = []
+        for t in order:
+            tree = trees[t]
+            left, right = tree["left"], tree["right"]
+            offset = len(child)
+            roots.append(offset)
+            # Breadth first: each node's children get the next two free numbers.
+            nodes = [0]
+            number = {0: 0}
+            for node in nodes:  # grows while walked
+                if left[node] != -1:
+                    number[left[node]] = len(number)
+                    number[right[node]] = len(number)
+                    nodes += [left[node], right[node]]
+            for node in nodes:
+                leaf = left[node] == -1
+                child.append(offset + (number[node] - 1 if leaf else number[left[node]]))
+                feature.append(0 if leaf else int(tree["feature"][node]))
+                threshold.append(math.nan if leaf else float(tree["threshold"][node]))
+                value.append(float(tree["value"][node]))
+        deepest = max(depths, default=0)
         return cls(
             init=float(data["init"]),
             rate=float(data["learning_rate"]),
-            left=[np.asarray(t["left"], dtype=np.int64) for t in trees],
-            right=[np.asarray(t["right"], dtype=np.int64) for t in trees],
-            feature=[np.asarray(t["feature"], dtype=np.int64) for t in trees],
-            threshold=[np.asarray(t["threshold"], dtype=np.float64) for t in trees],
-            value=[np.asarray(t["value"], dtype=np.float64) for t in trees],
+            roots=np.asarray(roots, dtype=np.int64),
+            order=np.asarray(order, dtype=np.int64),
+            active=tuple(sum(1 for d in depths if d > level) for level in range(deepest)),
+            child=np.asarray(child, dtype=np.int64),
+            feature=np.asarray(feature, dtype=np.int64),
+            threshold=np.asarray(threshold, dtype=np.float64),
+            value=np.asarray(value, dtype=np.float64),
         )
 
     def probability(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        rows = np.arange(len(x))
-        raw = np.full(len(x), self.init)
-        for left, right, feature, threshold, value in zip(
-            self.left, self.right, self.feature, self.threshold, self.value, strict=True
-        ):
-            node = np.zeros(len(x), dtype=np.int64)
-            while True:
-                leaf = left[node] == -1
-                if leaf.all():
-                    break
-                column = np.where(leaf, 0, feature[node])
-                go_left = x[rows, column] <= threshold[node]
-                node = np.where(leaf, node, np.where(go_left, left[node], right[node]))
-            raw += self.rate * value[node]
+        """P(body) for each row of ``x``: every line through every tree, one level at a time."""
+        n, width = x.shape
+        flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
+        row_start = (np.arange(n, dtype=np.int64) * width)[:, None]
+        node = np.tile(self.roots, (n, 1))
+        for count in self.active:
+            at = node[:, :count]
+            goes_right = ~(flat[row_start + self.feature[at]] <= self.threshold[at])
+            node[:, :count] = self.child[at] + goes_right
+        leaf_values = np.empty((n, len(self.roots)), dtype=np.float64)
+        leaf_values[:, self.order] = self.value[node]
+        # Trees are added in the model's order, one after the other, as the model defines the
+        # sum: a running sum (accumulate is sequential), never a pairwise one, so the scores do
+        # not depend on how the work is laid out.
+        terms = np.empty((len(self.roots) + 1, n), dtype=np.float64)
+        terms[0] = self.init
+        terms[1:] = self.rate * leaf_values.T
+        raw = np.add.accumulate(terms, axis=0)[-1]
         return np.asarray(1.0 / (1.0 + np.exp(-raw)), dtype=np.float64)
+
+
+def _tree_depth(left: Sequence[int], right: Sequence[int]) -> int:
+    """Edges on the longest path from the root (node 0) to a leaf."""
+    depth = 0
+    stack = [(0, 0)]
+    while stack:
+        node, level = stack.pop()
+        if left[node] == -1:
+            depth = max(depth, level)
+        else:
+            stack.extend(((int(left[node]), level + 1), (int(right[node]), level + 1)))
+    return depth
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,12 +635,10 @@ def default_line_model() -> LineModel:
 def clean_lines(lines: Sequence[str], *, model: LineModel | None = None) -> list[str]:
     """The lines of a scraped page the classifier keeps as article text, repeats dropped."""
     model = model or default_line_model()
-    probabilities = model.probabilities(lines)
-    kept: list[str] = []
-    seen: set[str] = set()
-    for line, probability in zip(lines, probabilities, strict=True):
-        key = normalize_space(line).casefold()
-        if probability >= model.threshold and key and key not in seen:
-            kept.append(line)
-            seen.add(key)
-    return kept
+    texts = [normalize_space(line) for line in lines]
+    body = [
+        bool(text) and float(p) >= model.threshold
+        for text, p in zip(texts, model.probabilities(texts), strict=True)
+    ]
+    reasons = judge_lines(texts, body)
+    return [line for line, reason in zip(lines, reasons, strict=True) if reason is None]

@@ -111,8 +111,11 @@ def _own_features(text: str, repeats: int) -> list[float]:
     chars = len(text)
     words = _WORD.findall(text)
     n_words = len(words)
-    letters = [c for c in text if c.isalpha()]
-    punct = sum(1 for c in text if not c.isalnum() and not c.isspace())
+    # Counted with map over str methods: this runs on every line of every scraped page.
+    letters = list(filter(str.isalpha, text))
+    n_upper = sum(map(str.isupper, letters))
+    # No character is both alphanumeric and a space, so the rest is punctuation and symbols.
+    punct = chars - sum(map(str.isalnum, text)) - sum(map(str.isspace, text))
     return [
         math.log1p(chars),
         math.log1p(n_words),
@@ -120,8 +123,8 @@ def _own_features(text: str, repeats: int) -> list[float]:
         punct / chars if chars else 0.0,
         text.count(",") / n_words if n_words else 0.0,
         sum(1 for w in words if w[0].isupper()) / n_words if n_words else 0.0,
-        sum(1 for c in letters if c.isupper()) / len(letters) if letters else 0.0,
-        sum(1 for c in text if c.isdigit()) / chars if chars else 0.0,
+        n_upper / len(letters) if letters else 0.0,
+        sum(map(str.isdigit, text)) / chars if chars else 0.0,
         sum(1 for w in words if len(w) <= 3) / n_words if n_words else 0.0,
         sum(len(w) for w in words) / n_words if n_words else 0.0,
         1.0 if _URLISH.search(text) else 0.0,
