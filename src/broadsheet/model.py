@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, NewType
 
@@ -19,12 +19,15 @@ __all__ = [
     "ArticleDraft",
     "ArticleId",
     "ArticleVersion",
+    "DateDraft",
     "DocumentOutcome",
     "Entity",
     "EntityId",
     "EntityType",
     "Feed",
     "FeedId",
+    "FeedStatus",
+    "FigureDraft",
     "IngestOptions",
     "IngestReport",
     "InputFormat",
@@ -34,6 +37,7 @@ __all__ = [
     "Quarantine",
     "QuarantineDraft",
     "QuarantineId",
+    "QuoteDraft",
     "RawDocument",
     "RawId",
     "Rejected",
@@ -103,15 +107,22 @@ class IngestOptions:
     published_at: datetime | None = None
     language: str | None = None
     problem: str | None = None
+    # The charset an HTTP Content-Type header declared for fetched bytes (pipeline/fetch.py);
+    # decode weighs it like an in-document declaration. Kept out of the JSON when unset, so
+    # options stored before it existed compare equal.
+    charset: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "source": self.source,
             "url": self.url,
             "published_at": self.published_at.isoformat() if self.published_at else None,
             "language": self.language,
             "problem": self.problem,
         }
+        if self.charset:
+            data["charset"] = self.charset
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> IngestOptions:
@@ -122,6 +133,7 @@ class IngestOptions:
             published_at=ensure_utc(datetime.fromisoformat(published)) if published else None,
             language=data.get("language"),
             problem=data.get("problem"),
+            charset=data.get("charset"),
         )
 
     def merged_over(self, fallback: IngestOptions) -> IngestOptions:
@@ -132,6 +144,7 @@ class IngestOptions:
             published_at=self.published_at or fallback.published_at,
             language=self.language or fallback.language,
             problem=self.problem or fallback.problem,
+            charset=self.charset or fallback.charset,
         )
 
 
@@ -185,8 +198,9 @@ class Removal:
 
     ``reason`` is ``furniture`` (the line classifier; ``score`` is its probability that the line
     was article text), ``repeat`` (the same text earlier in the article, or a short line the
-    page prints twice), ``link-label`` ("READ MORE: ..."-shaped), ``template`` (a line the
-    source prints on many pages), ``headline`` (became the title), or ``not-main-content`` (a
+    page prints twice), ``link-label`` ("READ MORE: ..."-shaped), ``dateline`` (a date-and-time
+    line outside the story), ``caption`` (the caption under a photo credit), ``template`` (a line
+    the source prints on many pages), ``headline`` (became the title), or ``not-main-content`` (a
     block of an HTML page the extractor left out).
     ``start``/``end`` are character offsets in the decoded input for text, or the source line
     of the block (``start`` only) for HTML.
@@ -227,6 +241,72 @@ class MentionDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class QuoteDraft:
+    """Who said what in one article (``pipeline/enrich/quotes.py``).
+
+    ``start``/``end`` are character offsets of the quoted words (without quotation marks) in
+    ``ArticleDraft.body``; a quote split by an attribution or running over paragraphs spans from
+    its first to its last word. ``speaker`` is the article-level canonical name of the speaker
+    (``MentionDraft.name``) when the speaker is a named entity, with ``speaker_type`` set; else
+    the speaker as written ("a spokesman") with ``speaker_type`` None; None when unknown.
+    ``cue`` is the reporting verb or phrase ("said", "according to"); ``direct`` is False for
+    reported speech ("X said that ...").
+    """
+
+    text: str
+    start: int
+    end: int
+    direct: bool
+    speaker: str | None = None
+    speaker_type: EntityType | None = None
+    cue: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FigureDraft:
+    """An amount in one article (``pipeline/enrich/figures.py``).
+
+    ``value`` is the number as meant ("2.7 trillion" -> 2.7e12, "12.5 per cent" -> 12.5) in
+    ``unit``: an ISO 4217 code ("JPY"), "percent", "percentage_point", or "count" (with the
+    counted noun in ``quantity``: "dead", "jobs"). ``change`` marks a change rather than a level
+    ("up 4% year on year"). A conversion in brackets ("4.2 trillion yen (US$28 billion)") is one
+    figure with ``alt_value``/``alt_unit``. ``sentence`` is the sentence it is in; offsets are in
+    ``ArticleDraft.body``.
+    """
+
+    text: str
+    start: int
+    end: int
+    value: float
+    unit: str
+    sentence: str
+    quantity: str | None = None
+    change: bool = False
+    alt_value: float | None = None
+    alt_unit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DateDraft:
+    """A date or period named in one article, resolved against its publication time
+    (``pipeline/enrich/dates.py``).
+
+    ``first``/``last`` are the first and last calendar day meant (equal for a single day; a
+    week, month or year is a range); ``granularity`` is "day", "week", "month", "quarter",
+    "year" or "decade". ``guessed`` is True when the article's publication time was itself a
+    guess, so every relative date derived from it is too. Offsets are in ``ArticleDraft.body``.
+    """
+
+    text: str
+    start: int
+    end: int
+    first: date
+    last: date
+    granularity: str
+    guessed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ArticleDraft:
     """An article as the pipeline produced it, before the store gives it an id.
 
@@ -258,6 +338,11 @@ class ArticleDraft:
     # Detected language's confidence (0..1); None when the body was too short to judge.
     language_confidence: float | None = None
     mentions: tuple[MentionDraft, ...] = ()
+    quotes: tuple[QuoteDraft, ...] = ()
+    figures: tuple[FigureDraft, ...] = ()
+    dates: tuple[DateDraft, ...] = ()
+    # The standfirst (summary or bullets before the body) when one was found: also paragraphs[0:k].
+    standfirst: str | None = None
 
     @property
     def body(self) -> str:
@@ -289,6 +374,7 @@ class Article:
     updated_at: datetime
     removed: tuple[Removal, ...] = ()
     language_confidence: float | None = None
+    standfirst: str | None = None
 
     @property
     def body(self) -> str:
@@ -349,9 +435,23 @@ class Subscription:
     categories: tuple[str, ...] = ()
 
 
+class FeedStatus(StrEnum):
+    """Where a subscription stands after its last poll."""
+
+    NEW = "new"  # never polled
+    OK = "ok"  # the last poll worked (new entries, none, or 304 Not Modified)
+    FAILING = "failing"  # the last poll failed; retried later with back-off
+    GONE = "gone"  # the server said 410 Gone: no longer polled
+
+
 @dataclass(frozen=True, slots=True)
 class Feed:
-    """A stored subscription."""
+    """A stored subscription and its polling state (``store/feeds.py``).
+
+    ``etag`` and ``last_modified`` are the validators of the last good answer, sent back for a
+    conditional GET. ``last_error`` is readable text; ``error_count`` counts failures in a row.
+    ``next_due_at`` is None for a feed that is not polled any more (gone).
+    """
 
     id: FeedId
     xml_url: str
@@ -359,6 +459,17 @@ class Feed:
     html_url: str | None
     categories: tuple[str, ...]
     created_at: datetime
+    status: FeedStatus = FeedStatus.NEW
+    etag: str | None = None
+    last_modified: str | None = None
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_changed_at: datetime | None = None
+    last_error: str | None = None
+    last_error_code: str | None = None
+    error_count: int = 0
+    next_due_at: datetime | None = None
+    interval_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

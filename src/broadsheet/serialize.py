@@ -8,32 +8,42 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from broadsheet.model import (
     Article,
     ArticleVersion,
+    DateDraft,
     DocumentOutcome,
     Entity,
     Feed,
+    FigureDraft,
     IngestReport,
     Mention,
     Quarantine,
     QuarantineDraft,
+    QuoteDraft,
     Removal,
     SearchHit,
     SourceSummary,
 )
 
+if TYPE_CHECKING:  # polling imports the pipeline; the serializer needs only its record type
+    from broadsheet.polling import PollReport
+
 __all__ = [
     "article_entities_json",
     "article_json",
     "article_summary_json",
+    "date_json",
     "entity_json",
     "feed_json",
+    "figure_json",
     "iso",
     "mention_json",
+    "poll_json",
     "quarantine_json",
+    "quote_json",
     "removal_json",
     "report_json",
     "search_hit_json",
@@ -108,11 +118,61 @@ def entity_json(entity: Entity) -> dict[str, Any]:
     }
 
 
+def quote_json(quote: QuoteDraft, speaker_entity_id: int | None = None) -> dict[str, Any]:
+    """A quote: ``start``/``end`` are offsets of the quoted words in the article body."""
+    return {
+        "speaker": quote.speaker,
+        "speaker_entity_id": speaker_entity_id,
+        "text": quote.text,
+        "cue": quote.cue,
+        "direct": quote.direct,
+        "start": quote.start,
+        "end": quote.end,
+    }
+
+
+def figure_json(figure: FigureDraft) -> dict[str, Any]:
+    """An amount. ``normalized`` reads "4200000000000 JPY (28000000000 USD)"."""
+    normalized = f"{figure.value:.15g} {figure.unit}"
+    if figure.alt_value is not None and figure.alt_unit:
+        normalized += f" ({figure.alt_value:.15g} {figure.alt_unit})"
+    return {
+        "text": figure.text,
+        "value": figure.value,
+        "unit": figure.unit,
+        "normalized": normalized,
+        "quantity": figure.quantity,
+        "change": figure.change,
+        "alt_value": figure.alt_value,
+        "alt_unit": figure.alt_unit,
+        "sentence": figure.sentence,
+        "offsets": [figure.start, figure.end],
+    }
+
+
+def date_json(found: DateDraft) -> dict[str, Any]:
+    """A date or period: ``start``/``end`` are its first and last day (DESIGN's contract),
+    ``offsets`` where it is written in the body."""
+    return {
+        "text": found.text,
+        "start": found.first.isoformat(),
+        "end": found.last.isoformat(),
+        "granularity": found.granularity,
+        "guessed": found.guessed,
+        "offsets": [found.start, found.end],
+    }
+
+
 def article_json(
-    article: Article, *, duplicates: Sequence[int] = (), mentions: Sequence[Mention] = ()
+    article: Article,
+    *,
+    duplicates: Sequence[int] = (),
+    mentions: Sequence[Mention] = (),
+    quotes: Sequence[tuple[QuoteDraft, int | None]] = (),
+    figures: Sequence[FigureDraft] = (),
+    dates: Sequence[DateDraft] = (),
 ) -> dict[str, Any]:
-    """``article ID --json``. ``quotes``, ``figures`` and ``dates`` stay empty lists until those
-    enrichment stages exist, so consumers can rely on the keys now."""
+    """``article ID --json``: metadata, text, and what enrichment read in it."""
     return {
         **article_summary_json(article),
         "canonical_url": article.canonical_url,
@@ -127,10 +187,11 @@ def article_json(
         "ingested_at": iso(article.ingested_at),
         "updated_at": iso(article.updated_at),
         "language_confidence": article.language_confidence,
+        "standfirst": article.standfirst,
         "entities": article_entities_json(mentions),
-        "quotes": [],
-        "figures": [],
-        "dates": [],
+        "quotes": [quote_json(q, speaker) for q, speaker in quotes],
+        "figures": [figure_json(f) for f in figures],
+        "dates": [date_json(d) for d in dates],
     }
 
 
@@ -237,4 +298,42 @@ def feed_json(feed: Feed) -> dict[str, Any]:
         "html_url": feed.html_url,
         "categories": list(feed.categories),
         "created_at": iso(feed.created_at),
+        "status": feed.status.value,
+        "last_polled_at": iso(feed.last_polled_at),
+        "last_success_at": iso(feed.last_success_at),
+        "last_changed_at": iso(feed.last_changed_at),
+        "last_error": feed.last_error,
+        "last_error_code": feed.last_error_code,
+        "error_count": feed.error_count,
+        "next_due_at": iso(feed.next_due_at),
+        "interval_s": feed.interval_s,
+    }
+
+
+def poll_json(report: PollReport) -> dict[str, Any]:
+    """``fetch --json``: one entry per feed polled, and totals."""
+    names = ("new", "unchanged", "not_modified", "failed", "gone")
+    totals = {"feeds": report.count("feeds"), **{name: report.count(name) for name in names}}
+    for name in ("articles_new", "articles_updated", "pages_fetched", "pages_failed"):
+        totals[name] = report.count(name)
+    totals["quarantined"] = report.count("quarantined")
+    return {
+        "feeds": [
+            {
+                "id": poll.feed_id,
+                "url": poll.url,
+                "outcome": poll.outcome,
+                "status": poll.status.value,
+                "articles_new": list(poll.articles_new),
+                "articles_updated": list(poll.articles_updated),
+                "pages_fetched": poll.pages_fetched,
+                "pages_failed": poll.pages_failed,
+                "quarantined": poll.quarantined,
+                "error": poll.error,
+                "error_code": poll.error_code,
+                "next_due_at": iso(poll.next_due_at),
+            }
+            for poll in report.feeds
+        ],
+        "totals": totals,
     }

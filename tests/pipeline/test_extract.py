@@ -16,6 +16,7 @@ from broadsheet.errors import (
     UnsupportedFormat,
 )
 from broadsheet.model import IngestOptions, InputFormat
+from broadsheet.pipeline.clean import clean
 from broadsheet.pipeline.extract import (
     detect_format,
     extract,
@@ -279,3 +280,16 @@ def test_any_text_gives_drafts_or_a_broadsheet_error(text: str, fmt: InputFormat
     for draft in result.articles:
         assert isinstance(draft.title, str)
         assert all(isinstance(p, str) for p in draft.paragraphs)
+
+
+def test_html_standfirst_is_the_pages_own_summary() -> None:
+    summary = "Negotiators will meet again in Beijing next week after a day of talks."
+    html = article_html(
+        "EU and China resume tariff talks",
+        [summary, *LONG_PARAGRAPHS],
+        extra_head=f'<meta name="description" content="{summary}">',
+    )
+    (draft,) = run(html, InputFormat.HTML).articles
+    cleaned = clean(draft)  # the headline printed again in the body goes; the standfirst stays
+    assert cleaned.standfirst == summary
+    assert cleaned.paragraphs[0] == summary

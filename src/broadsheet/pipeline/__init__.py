@@ -89,7 +89,7 @@ def _extract(raw: RawDocument, *, now: datetime, settings: Settings) -> _Extract
                 "(BROADSHEET_MAX_INPUT_BYTES)"
             )
         stage = Stage.DECODE
-        decoded = decode_text(raw.data)
+        decoded = decode_text(raw.data, declared=raw.options.charset)
         stage = Stage.EXTRACT
         fmt = detect_format(decoded.text, fmt)
         extracted = extract(

@@ -42,7 +42,7 @@ from broadsheet.model import (
     Stage,
     Subscription,
 )
-from broadsheet.pipeline.clean import clean
+from broadsheet.pipeline.clean import clean, find_standfirst
 from broadsheet.pipeline.render import render_lines
 from broadsheet.timestamps import from_struct_time, parse_timestamp
 from broadsheet.urls import canonical_url, check_url, hostname
@@ -200,6 +200,14 @@ def extract(
     if fmt is InputFormat.JSONL:
         return _from_jsonl(text, ctx)
     if fmt is InputFormat.FEED:
+        # --- JSON Feed (#9): parsed in pipeline/feeds.py; imported here to avoid a cycle.
+        if text.lstrip("\ufeff \t\r\n").startswith("{"):
+            from broadsheet.pipeline.feeds import extract_json_feed
+
+            return extract_json_feed(
+                text, options=options, now=now, default_language=default_language
+            )
+        # --- end JSON Feed
         return _from_feed(text, ctx)
     return _from_opml(text)
 
@@ -350,10 +358,13 @@ def _from_html_page(text: str, ctx: _Context, *, locator: str | None = None) -> 
     authors = tuple(a.strip() for a in author.split(";") if a.strip())
     lang = _HTML_LANG.search(text[:4096])
     site = getattr(document, "sitename", None) or getattr(document, "hostname", None)
+    paragraphs = tuple(body.split("\n"))
+    title = getattr(document, "title", None) or ""
+    description = getattr(document, "description", None)
     return ArticleDraft(
         source_name=ctx.options.source or (site or "").strip() or hostname(url) or UNKNOWN_SOURCE,
-        title=getattr(document, "title", None) or "",
-        paragraphs=tuple(body.split("\n")),
+        title=title,
+        paragraphs=paragraphs,
         published_at=published_at,
         published_at_guessed=guessed,
         url=url,
@@ -363,6 +374,7 @@ def _from_html_page(text: str, ctx: _Context, *, locator: str | None = None) -> 
         language=_language(lang.group(1).split("-")[0] if lang else None, ctx),
         locator=locator,
         removed=_left_out(text, body),
+        standfirst=find_standfirst(paragraphs, description=description, title=title),
     )
 
 

@@ -18,13 +18,16 @@ __all__ = [
     "article_signatures",
     "article_versions",
     "articles",
+    "dates",
     "entities",
     "entity_names",
     "feeds",
+    "figures",
     "lsh_bands",
     "mentions",
     "metadata",
     "quarantine",
+    "quotes",
     "raw_documents",
     "source_lines",
     "sources",
@@ -105,6 +108,8 @@ articles = sa.Table(
     sa.Column("removed", sa.JSON),
     # Probability the language detector gave ``language`` (migration 0005); NULL if not detected.
     sa.Column("language_confidence", sa.Float),
+    # The summary or bullets that open the article, also its first paragraphs (migration 0007).
+    sa.Column("standfirst", sa.Text),
 )
 
 article_versions = sa.Table(
@@ -147,6 +152,19 @@ feeds = sa.Table(
     sa.Column("categories", sa.JSON, nullable=False),
     sa.Column("raw_id", sa.Integer, sa.ForeignKey("raw_documents.id")),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Polling state (migration 0006, store/feeds.py): validators for conditional GET, the last
+    # outcome, failures in a row, and the adaptive schedule.
+    sa.Column("status", sa.String(16), nullable=False, server_default="new"),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("last_polled_at", UTCDateTime),
+    sa.Column("last_success_at", UTCDateTime),
+    sa.Column("last_changed_at", UTCDateTime),
+    sa.Column("last_error", sa.Text),
+    sa.Column("last_error_code", sa.String(64)),
+    sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_due_at", UTCDateTime, index=True),
+    sa.Column("interval_s", sa.Float),
 )
 
 # Which short lines each source prints on which scraped page (migration 0003): a line on many
@@ -223,4 +241,52 @@ mentions = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("role", sa.Text),
+)
+
+# What the enrichment stage read in each article (migration 0007). Offsets (``start``/``end``)
+# are character offsets in the article body, like ``mentions``.
+quotes = sa.Table(
+    "quotes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), nullable=False, index=True),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("direct", sa.Boolean, nullable=False),
+    # The speaker as the article names it (canonical within the article) or describes it.
+    sa.Column("speaker", sa.Text),
+    sa.Column("speaker_entity_id", sa.Integer, sa.ForeignKey("entities.id"), index=True),
+    sa.Column("cue", sa.Text),
+)
+
+figures = sa.Table(
+    "figures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), nullable=False, index=True),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("unit", sa.String(24), nullable=False),
+    sa.Column("quantity", sa.Text),
+    sa.Column("change", sa.Boolean, nullable=False),
+    sa.Column("alt_value", sa.Float),
+    sa.Column("alt_unit", sa.String(24)),
+    sa.Column("sentence", sa.Text, nullable=False),
+)
+
+dates = sa.Table(
+    "dates",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), nullable=False, index=True),
+    sa.Column("start", sa.Integer, nullable=False),
+    sa.Column("end", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("first", sa.Date, nullable=False, index=True),
+    sa.Column("last", sa.Date, nullable=False),
+    sa.Column("granularity", sa.String(16), nullable=False),
+    sa.Column("guessed", sa.Boolean, nullable=False),
 )

@@ -33,11 +33,12 @@ from broadsheet.model import (
     ArticleDraft,
     ArticleId,
     ArticleVersion,
+    DateDraft,
     DocumentOutcome,
     Entity,
     EntityType,
     Feed,
-    FeedId,
+    FigureDraft,
     IngestOptions,
     InputFormat,
     Mention,
@@ -53,10 +54,14 @@ from broadsheet.model import (
     SourceSummary,
     Stage,
     StoryId,
+    Subscription,
 )
 from broadsheet.serialize import removal_json
 from broadsheet.store import dedupe
+from broadsheet.store import enrichments as enrichment_store
 from broadsheet.store import entities as entity_store
+from broadsheet.store import feeds as feed_store
+from broadsheet.store.enrichments import StoredQuote
 from broadsheet.store.schema import (
     UTCDateTime,
     article_entities,
@@ -387,6 +392,7 @@ class Store:
                 )
             if _holds_text_of(conn, article_id, raw_id):
                 entity_store.write_mentions(conn, article_id, draft.mentions, state.now)
+                enrichment_store.write_enrichments(conn, article_id, draft)
             {"new": new, "updated": updated, "unchanged": unchanged}[status].append(article_id)
         return DocumentOutcome(
             origin=raw.origin,
@@ -454,7 +460,7 @@ class Store:
         ]
 
     def duplicates_of(self, article_id: int) -> list[ArticleId]:
-        """Ids of the articles that are exact copies of ``article_id``."""
+        """Ids of the articles that are copies (exact or near) of ``article_id``."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(articles.c.id)
@@ -566,21 +572,37 @@ class Store:
                 SourceSummary(SourceId(r.id), r.name, r.site_url, r.n) for r in conn.execute(query)
             ]
 
+    # --- feeds (store/feeds.py, #9) ---------------------------------------------------------------
+
     def feeds(self) -> list[Feed]:
-        """Stored subscriptions in the order they were added."""
+        """Stored subscriptions with their polling state, in the order they were added."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(feeds).order_by(feeds.c.id)).all()
-        return [
-            Feed(
-                id=FeedId(r.id),
-                xml_url=r.xml_url,
-                title=r.title,
-                html_url=r.html_url,
-                categories=tuple(r.categories),
-                created_at=r.created_at,
-            )
-            for r in rows
-        ]
+            return feed_store.list_feeds(conn)
+
+    def feed(self, feed_id: int) -> Feed:
+        """One subscription; raises ``NotFound``."""
+        with self.engine.connect() as conn:
+            return feed_store.get_feed(conn, feed_id)
+
+    def add_feed(self, subscription: Subscription, *, now: datetime) -> tuple[Feed, bool]:
+        """Subscribe (due at once); returns the feed and whether it is new."""
+        with self._write() as conn:
+            return feed_store.add_feed(conn, subscription, now=now)
+
+    def remove_feed(self, feed_id: int) -> Feed:
+        """Unsubscribe (fetched articles stay); raises ``NotFound``."""
+        with self._write() as conn:
+            return feed_store.remove_feed(conn, feed_id)
+
+    def due_feeds(self, *, now: datetime, limit: int | None = None) -> list[Feed]:
+        """Feeds due for a poll by ``now``, most overdue first."""
+        with self.engine.connect() as conn:
+            return feed_store.due_feeds(conn, now=now, limit=limit)
+
+    def record_poll(self, feed_id: int, record: feed_store.PollRecord) -> Feed:
+        """Store the outcome of one poll of a feed."""
+        with self._write() as conn:
+            return feed_store.record_poll(conn, feed_id, record)
 
     # --- entities --------------------------------------------------------------------------------
 
@@ -601,6 +623,21 @@ class Store:
         """The entity mentions of one article, in text order."""
         with self.engine.connect() as conn:
             return entity_store.mentions_of_article(conn, article_id)
+
+    def quotes(self, article_id: int) -> list[StoredQuote]:
+        """The quotes of one article, in text order, with their speakers' entity ids."""
+        with self.engine.connect() as conn:
+            return enrichment_store.read_quotes(conn, article_id)
+
+    def figures(self, article_id: int) -> list[FigureDraft]:
+        """The figures (amounts) of one article, in text order."""
+        with self.engine.connect() as conn:
+            return enrichment_store.read_figures(conn, article_id)
+
+    def dates(self, article_id: int) -> list[DateDraft]:
+        """The dates and periods one article names, resolved, in text order."""
+        with self.engine.connect() as conn:
+            return enrichment_store.read_dates(conn, article_id)
 
     def entity_articles(self, entity_id: int, *, limit: int = 50) -> list[ArticleId]:
         """Articles naming the entity, newest publication first."""
@@ -794,6 +831,7 @@ def _article_values(draft: ArticleDraft) -> dict[str, Any]:
         "locator": draft.locator,
         "removed": [removal_json(r) for r in draft.removed] or None,
         "language_confidence": draft.language_confidence,
+        "standfirst": draft.standfirst,
     }
 
 
@@ -956,4 +994,5 @@ def _article(row: Row[Any]) -> Article:
         updated_at=row.updated_at,
         removed=tuple(Removal(**item) for item in row.removed or ()),
         language_confidence=row.language_confidence,
+        standfirst=row.standfirst,
     )

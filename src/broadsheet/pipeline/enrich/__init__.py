@@ -1,9 +1,10 @@
 """Enrichment: what an article is about, read from its cleaned text.
 
 ``enrich`` runs over a whole batch of drafts at once, because spaCy is fastest fed through
-``nlp.pipe``: language detection, then entity mentions resolved within each article. Matching
-names across articles needs the store and happens when the batch is written
-(``store.entities``).
+``nlp.pipe``: language detection, then, from one parse of each body, entity mentions resolved
+within the article, quotes with their speakers, figures, and dates resolved against the
+publication time. Matching names across articles needs the store and happens when the batch is
+written (``store.entities``).
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ import dataclasses
 from collections.abc import Sequence
 
 from broadsheet.model import ArticleDraft
-from broadsheet.pipeline.enrich.entities import find_mentions, load_pipeline
+from broadsheet.pipeline.enrich.dates import find_dates
+from broadsheet.pipeline.enrich.entities import load_pipeline, mentions_of
+from broadsheet.pipeline.enrich.figures import find_figures
 from broadsheet.pipeline.enrich.language import MIN_CONFIDENCE, MIN_GUESS, detect_language
+from broadsheet.pipeline.enrich.quotes import find_quotes
 
 __all__ = ["enrich"]
 
 # Entities are read from articles in these languages (what the loaded spaCy pipeline knows).
 NER_LANGUAGES = frozenset({"en"})
+# Texts per spaCy batch: larger batches gain little on two cores and hold more memory.
+_BATCH = 32
 
 
 def _language(draft: ArticleDraft, forced: str | None) -> ArticleDraft:
@@ -45,12 +51,12 @@ def enrich(
     spacy_model: str | None = None,
     forced_languages: Sequence[str | None] | None = None,
 ) -> list[ArticleDraft]:
-    """Language and entity mentions for each draft, in order.
+    """Language, entity mentions, quotes, figures and dates for each draft, in order.
 
     ``forced_languages`` holds, per draft, the language the user declared for its input (which
-    the detector does not override). Entities are found only in English articles (or those of
-    unknown language), since the pipeline is an English one. Raises what spaCy raises; the
-    caller quarantines.
+    the detector does not override). The rest is read only in English articles (or those of
+    unknown language), since the pipeline and the rules are English ones. Raises what spaCy
+    raises; the caller quarantines.
     """
     forced = forced_languages or [None] * len(drafts)
     out = [_language(draft, lang) for draft, lang in zip(drafts, forced, strict=True)]
@@ -62,7 +68,16 @@ def enrich(
     ]
     if not wanted:
         return out
-    found = find_mentions([out[i].body for i in wanted], nlp=load_pipeline(spacy_model))
-    for i, mentions in zip(wanted, found, strict=True):
-        out[i] = dataclasses.replace(out[i], mentions=mentions)
+    nlp = load_pipeline(spacy_model)
+    docs = nlp.pipe((out[i].body for i in wanted), batch_size=_BATCH)
+    for i, doc in zip(wanted, docs, strict=True):
+        draft = out[i]
+        mentions = mentions_of(doc)
+        out[i] = dataclasses.replace(
+            draft,
+            mentions=mentions,
+            quotes=find_quotes(doc, mentions),
+            figures=find_figures(doc),
+            dates=find_dates(doc, draft.published_at, guessed=draft.published_at_guessed),
+        )
     return out

