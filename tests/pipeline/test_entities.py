@@ -127,3 +127,13 @@ def test_a_surname_run_into_the_next_capitalised_word_is_still_that_person() -> 
     people = {m.name for m in mentions if m.type is EntityType.PERSON}
     assert "Warhol Polaroids" not in people
     assert all(m.name == "Andy Warhol" for m in mentions if m.text.startswith("Warhol"))
+
+
+def test_the_agency_credit_of_a_dateline_is_recognised() -> None:
+    from broadsheet.pipeline.enrich.entities import _wire_credit, load_pipeline
+
+    doc = load_pipeline()("HALVIK, Nov 18 (Meridian Wire) - The bank raised its rate.")
+    assert _wire_credit(doc, 5, 7)  # "Meridian Wire"
+    assert not _wire_credit(doc, 0, 1)  # "HALVIK"
+    later = load_pipeline()("The bank raised its rate, officials said (Meridian Wire) today.")
+    assert not _wire_credit(later, 8, 10)

@@ -340,6 +340,19 @@ def _dateline(doc: Doc, span: Span) -> bool:
     return opens and span.text.isupper() and after in (",", "(", "-", "\u2014", "\u2013")
 
 
+def _wire_credit(doc: Doc, start: int, end: int) -> bool:
+    """ "HALVIK, Nov 18 (Meridian Wire) -": the name in brackets before the dash of a dateline
+    is the agency that filed the story."""
+    if start == 0 or end + 1 >= len(doc):
+        return False
+    if doc[start - 1].text != "(" or doc[end].text != ")":
+        return False
+    if doc[end + 1].text not in ("-", "\u2014", "\u2013", "--"):
+        return False
+    line_start = doc.text.rfind("\n", 0, doc[start].idx) + 1
+    return doc[start].idx - line_start < 60
+
+
 def _raw_mention(
     doc: Doc, span: Span, label: EntityType, lower_words: set[str]
 ) -> tuple[_Raw, int] | None:
@@ -356,6 +369,8 @@ def _raw_mention(
     dateline = _dateline(doc, doc[start:end])
     if dateline:
         label = EntityType.PLACE
+    elif _wire_credit(doc, start, end):
+        label = EntityType.ORGANIZATION
     name = doc[start:end]
     if label is EntityType.PERSON and _the_before(doc, span.start, start) and not titled:
         # People do not take an article: "the Elysée", "the Kremlin" are institutions.

@@ -496,7 +496,8 @@ def _sentence(doc: Doc, start: int) -> str:
     span = _tokens(doc, start, start + 1)
     if span is None:
         return ""
-    return span[0].sent.text
+    # The parser may carry a paragraph break at the end of a sentence; a sentence is one line.
+    return " ".join(span[0].sent.text.split())
 
 
 # --- Finding -----------------------------------------------------------------------------------
