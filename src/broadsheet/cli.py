@@ -1339,7 +1339,14 @@ def _print_demo(
     console.print(listing)
     command = f"{_program()} --db {_db_argument(app.settings.db_url)}"
     console.print(f"\nStore: {redact_url(app.settings.db_url)}\nLook closer:", markup=False)
-    for example in ("article 1", "search strike", "sources", "articles --json"):
+    for example in (
+        "article 1",
+        "search strike",
+        "sources",
+        "entities --type person",
+        "entity Morisaki",
+        "articles --json",
+    ):
         console.print(f"  {command} {example}", markup=False, soft_wrap=True)
 
 

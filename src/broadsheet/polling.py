@@ -269,8 +269,16 @@ def poll_feeds(
                             item.pages = _summary_only(store, item.outcome.articles_new)
             if fetch_pages:
                 _fetch_pages(store, fetcher, pool, fetched, settings=settings, clock=clock)
-            for item in fetched:
-                polls.append(_record(store, item, settings=settings, now=clock()))
+            now = clock()
+            outcomes = [_outcome(item, settings=settings, now=now) for item in fetched]
+            # One transaction for the chunk: a commit per feed would make 304s cost a disk sync.
+            store.record_polls(
+                [
+                    (item.feed.id, record)
+                    for item, (record, _) in zip(fetched, outcomes, strict=True)
+                ]
+            )
+            polls.extend(poll for _, poll in outcomes)
             if progress:
                 progress(len(chunk))
     return PollReport(tuple(polls))
@@ -354,7 +362,8 @@ def _fetch_pages(
             item.quarantined += len(outcome.quarantined)
 
 
-def _record(store: Store, item: _Fetched, *, settings: Settings, now: datetime) -> FeedPoll:
+def _outcome(item: _Fetched, *, settings: Settings, now: datetime) -> tuple[PollRecord, FeedPoll]:
+    """What to store for one polled feed, and what to report."""
     feed = item.feed
     min_s, max_s = settings.fetch_min_interval_s, settings.fetch_max_interval_s
     if item.error is not None:
@@ -369,28 +378,25 @@ def _record(store: Store, item: _Fetched, *, settings: Settings, now: datetime) 
         message = error.message
         if gone:
             message += "; no longer polled (add the feed again to resume)"
-        stored = store.record_poll(
-            feed.id,
-            PollRecord(
-                status=status,
-                polled_at=now,
-                next_due_at=next_due,
-                interval_s=feed.interval_s,
-                error=message,
-                error_code=error.code,
-            ),
+        record = PollRecord(
+            status=status,
+            polled_at=now,
+            next_due_at=next_due,
+            interval_s=feed.interval_s,
+            error=message,
+            error_code=error.code,
         )
         logger.warning(
             "feed_failed", extra={"feed_id": feed.id, "url": feed.xml_url, "code": error.code}
         )
-        return FeedPoll(
+        return record, FeedPoll(
             feed.id,
             feed.xml_url,
             "gone" if gone else "failed",
-            stored.status,
+            status,
             error=message,
             error_code=error.code,
-            next_due_at=stored.next_due_at,
+            next_due_at=next_due,
         )
     response = item.response
     assert response is not None
@@ -404,31 +410,28 @@ def _record(store: Store, item: _Fetched, *, settings: Settings, now: datetime) 
             title, html_url = meta.title, meta.site_url
         except BroadsheetError:
             pass  # the pipeline has already quarantined a body it cannot read
-    stored = store.record_poll(
-        feed.id,
-        PollRecord(
-            status=FeedStatus.OK,
-            polled_at=now,
-            next_due_at=now + timedelta(seconds=interval),
-            interval_s=interval,
-            etag=response.etag or (feed.etag if response.not_modified else None),
-            last_modified=response.last_modified
-            or (feed.last_modified if response.not_modified else None),
-            changed=changed,
-            title=title,
-            html_url=html_url,
-        ),
+    record = PollRecord(
+        status=FeedStatus.OK,
+        polled_at=now,
+        next_due_at=now + timedelta(seconds=interval),
+        interval_s=interval,
+        etag=response.etag or (feed.etag if response.not_modified else None),
+        last_modified=response.last_modified
+        or (feed.last_modified if response.not_modified else None),
+        changed=changed,
+        title=title,
+        html_url=html_url,
     )
     label = "not_modified" if response.not_modified else "new" if changed else "unchanged"
-    return FeedPoll(
+    return record, FeedPoll(
         feed.id,
         feed.xml_url,
         label,
-        stored.status,
+        FeedStatus.OK,
         articles_new=outcome.articles_new if outcome else (),
         articles_updated=outcome.articles_updated if outcome else (),
         pages_fetched=item.pages_fetched,
         pages_failed=item.pages_failed,
         quarantined=item.quarantined,
-        next_due_at=stored.next_due_at,
+        next_due_at=record.next_due_at,
     )

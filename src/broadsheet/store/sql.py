@@ -604,6 +604,12 @@ class Store:
         with self._write() as conn:
             return feed_store.record_poll(conn, feed_id, record)
 
+    def record_polls(self, records: Sequence[tuple[int, feed_store.PollRecord]]) -> None:
+        """Store the outcomes of several polls in one transaction."""
+        with self._write() as conn:
+            for feed_id, record in records:
+                feed_store.record_poll(conn, feed_id, record)
+
     # --- entities --------------------------------------------------------------------------------
 
     def entities(
