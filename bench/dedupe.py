@@ -29,8 +29,6 @@ import gzip
 import itertools
 import json
 import multiprocessing
-import os
-import platform
 import random
 import resource
 import string
@@ -49,6 +47,7 @@ import sqlalchemy as sa
 
 from broadsheet import pipeline
 from broadsheet.config import Settings
+from broadsheet.evaluation.report import machine_info, write_report
 from broadsheet.model import IngestOptions, InputFormat, RawDocument
 from broadsheet.pipeline import ingest
 from broadsheet.pipeline.fingerprint import (
@@ -741,16 +740,9 @@ def main() -> None:
             "min_containment": MIN_CONTAINMENT,
         },
         "command": "python bench/dedupe.py " + " ".join(sys.argv[1:]),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
+        "machine": machine_info(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
+    write_report(args.out, result)
 
 
 if __name__ == "__main__":

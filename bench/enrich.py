@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
-import platform
 import resource
 import sys
 import time
@@ -35,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from broadsheet.evaluation.entities import demo_articles
+from broadsheet.evaluation.report import machine_info, write_report
 from broadsheet.model import ArticleDraft
 from broadsheet.pipeline.enrich import enrich
 from broadsheet.pipeline.enrich.entities import load_pipeline
@@ -167,16 +166,9 @@ def main() -> None:
         "chunk": CHUNK,
         "rounds": args.rounds,
         "peak_rss_mb": _peak_rss_mb(),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
+        "machine": machine_info(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(report, indent=2))
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

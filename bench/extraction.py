@@ -12,14 +12,11 @@ dataset, n, systems, also, scorer_check) plus the machine it ran on.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from broadsheet.evaluation.extraction import run_extraction_eval
+from broadsheet.evaluation.report import machine_info, write_report
 from broadsheet.logs import configure_logging
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,16 +55,9 @@ def main() -> None:
 
     result = {
         **report,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
+        "machine": machine_info(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
+    write_report(args.out, result)
     unavailable = sorted(
         name
         for dataset in (report, *report["also"])

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import resource
 import subprocess
@@ -34,6 +33,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
+
+from broadsheet.evaluation.report import machine_info, write_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ENTRIES = 20
@@ -205,16 +206,9 @@ def main() -> None:
         },
         "peak_rss_mb": round(peak_rss_kib / 1024, 1),
         "settings": {"concurrency": args.concurrency, "host_concurrency": args.concurrency},
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
+        "machine": machine_info(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
+    write_report(args.out, result)
 
 
 if __name__ == "__main__":

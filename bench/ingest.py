@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import resource
 import subprocess
@@ -22,6 +21,8 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from broadsheet.evaluation.report import machine_info, write_report
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -176,16 +177,9 @@ def main() -> None:
                 "quarantined": totals["quarantined"],
             }
         },
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
+        "machine": machine_info(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
+    write_report(args.out, result)
 
 
 if __name__ == "__main__":

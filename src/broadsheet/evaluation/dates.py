@@ -40,7 +40,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from broadsheet.errors import InvalidField
+from broadsheet.evaluation.demo import stored_demo_articles
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -452,39 +452,9 @@ class _DemoDoc:
 def demo_documents() -> list[_DemoDoc]:
     """Every article of the bundled demo corpus as Broadsheet stores it (ingested into a
     temporary SQLite store), oldest first, with its publication time."""
-    from importlib import resources
-
-    from broadsheet.config import Settings
-    from broadsheet.inputs import iter_raws, walk_inputs
-    from broadsheet.model import IngestOptions
-    from broadsheet.pipeline import ingest
-    from broadsheet.store import Store
-
-    def now() -> datetime:
-        return datetime.now(UTC)
-
-    with tempfile.TemporaryDirectory(prefix="broadsheet-eval-") as folder:
-        settings = Settings(db=str(Path(folder) / "demo.db"))
-        store = Store.open(settings.db_url)
-        try:
-            with resources.as_file(resources.files("broadsheet") / "data" / "demo") as corpus:
-                walk = walk_inputs([Path(corpus)])
-                raws = iter_raws(
-                    walk.files,
-                    options=IngestOptions(),
-                    max_bytes=settings.max_input_bytes,
-                    clock=now,
-                )
-                ingest(store, raws, settings=settings, clock=now)
-            rows = store.articles(limit=10_000)
-        finally:
-            store.engine.dispose()
-    rows.sort(key=lambda a: (a.published_at, a.id))
     return [
-        _DemoDoc(
-            a.source, a.title, a.body, a.published_at, bool(getattr(a, "published_at_guessed", 0))
-        )
-        for a in rows
+        _DemoDoc(a.source, a.title, a.body, a.published_at, a.published_at_guessed)
+        for a in stored_demo_articles()
     ]
 
 
