@@ -61,6 +61,33 @@ def test_fetch_reports_a_failing_feed_with_exit_3(run, server) -> None:
     assert "gone" in listed.output and "never" in listed.output
 
 
+def test_fetch_moves_a_permanently_redirected_feed(run, server) -> None:
+    server.serve("/feed", rss2(server.url("")), content_type="application/rss+xml")
+    added = json.loads(run("feeds", "add", server.url("/feed"), "--json").output)
+    server.serve("/moved", rss2(server.url("")), content_type="application/rss+xml")
+    server.redirect("/feed", "/moved", status=308)
+    result = run("fetch", "--once")
+    assert result.exit_code == 0, result.output
+    note = f"moved permanently from {server.url('/feed')} to {server.url('/moved')}"
+    assert f"feed {added['id']}: {note}" in result.output
+    (listed,) = json.loads(run("feeds", "list", "--json").output)
+    assert listed["id"] == added["id"] and listed["xml_url"] == server.url("/moved")
+    assert listed["status"] == "ok" and listed["last_error_code"] == "feed_moved"
+
+
+def test_fetch_fails_a_feed_whose_body_is_quarantined(run, server) -> None:
+    server.serve("/feed", rss2(server.url("")), content_type="application/rss+xml")
+    assert run("feeds", "add", server.url("/feed")).exit_code == 0
+    server.serve("/feed", "<rss><channel><title>x</title><item><title>")
+    result = run("fetch", "--once", "--json")
+    assert result.exit_code == 3, result.output
+    (polled,) = json.loads(result.stdout)["feeds"]
+    assert polled["outcome"] == "failed" and polled["error_code"] == "parse_failed"
+    (listed,) = json.loads(run("feeds", "list", "--json").output)
+    assert listed["status"] == "failing" and listed["error_count"] == 1
+    assert "body was quarantined" in listed["last_error"]
+
+
 def test_fetch_without_once_loops_until_interrupted(run, server, monkeypatch) -> None:
     server.serve("/feed", rss2(server.url("")), etag='"1"')
     assert run("feeds", "add", server.url("/feed")).exit_code == 0

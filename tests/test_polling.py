@@ -219,8 +219,122 @@ def test_malformed_xml_and_billion_laughs_are_quarantined(server, store, fetcher
     assert [p.quarantined for p in report.feeds] == [1, 1]
     codes = {q.code for q in store.quarantine()}
     assert "input_hostile" in codes
-    assert store.feed(broken).status is FeedStatus.OK
+    assert [p.outcome for p in report.feeds] == ["failed", "failed"]
+    assert store.feed(broken).status is FeedStatus.FAILING
     assert store.feed(hostile).title is None  # metadata is never read from a hostile feed
+    assert store.feed(hostile).last_error_code == "input_hostile"
+
+
+def test_quarantined_body_fails_the_feed_until_a_good_one(server, store, fetcher, settings) -> None:
+    server.serve("/feed", "<rss><channel><title>x</title><item><title>", etag='"bad"')
+    feed_id = subscribed(store, server.url("/feed"))
+    (result,) = poll(store, fetcher, settings).feeds
+    assert result.outcome == "failed" and result.status is FeedStatus.FAILING
+    assert result.quarantined == 1 and result.error_code == "parse_failed"
+    feed = store.feed(feed_id)
+    assert feed.status is FeedStatus.FAILING and feed.error_count == 1
+    assert feed.last_error_code == "parse_failed"
+    assert "body was quarantined" in (feed.last_error or "")
+    assert "ends before its closing tag" in (feed.last_error or "")
+    assert feed.etag is None  # not kept from a broken body, so the same bytes come again
+    assert feed.next_due_at == NOW + timedelta(seconds=900)  # back-off, like other failures
+    # The same broken bytes again are not processed twice, but the feed keeps failing.
+    (again,) = poll(store, fetcher, settings, feeds=[store.feed(feed_id)]).feeds
+    assert again.outcome == "failed"
+    feed = store.feed(feed_id)
+    assert feed.error_count == 2 and feed.next_due_at == NOW + timedelta(seconds=1800)
+    assert feed.last_error_code == "parse_failed"
+    server.serve("/feed", rss2(server.url("")), content_type="application/rss+xml")
+    (good,) = poll(store, fetcher, settings, feeds=[store.feed(feed_id)]).feeds
+    assert good.outcome == "new" and good.status is FeedStatus.OK
+    feed = store.feed(feed_id)
+    assert feed.status is FeedStatus.OK and feed.error_count == 0 and feed.last_error is None
+
+
+def test_a_page_that_is_not_a_feed_fails_the_feed(server, store, fetcher, settings) -> None:
+    server.serve("/feed", "<html><body><p>Log in</p></body></html>", content_type="text/html")
+    feed_id = subscribed(store, server.url("/feed"))
+    (result,) = poll(store, fetcher, settings).feeds
+    assert result.outcome == "failed"
+    feed = store.feed(feed_id)
+    assert feed.status is FeedStatus.FAILING and feed.last_error_code == "parse_no_article"
+    assert "no article text" in (feed.last_error or "")
+
+
+def test_one_bad_entry_or_no_entries_leave_the_feed_ok(server, store, fetcher, settings) -> None:
+    base = server.url("")
+    bad_entry = rss2(base, 1).replace("<item>", "<item><title>Only a title</title></item><item>")
+    server.serve("/mixed", bad_entry, content_type="application/rss+xml")
+    empty = '<rss version="2.0"><channel><title>Quiet</title><link>http://q/</link></channel></rss>'
+    server.serve("/empty", empty, content_type="application/rss+xml")
+    mixed, quiet = subscribed(store, server.url("/mixed")), subscribed(store, server.url("/empty"))
+    report = poll(store, fetcher, settings, fetch_pages=False)
+    assert [p.quarantined for p in report.feeds] == [1, 1]
+    assert [p.outcome for p in report.feeds] == ["new", "unchanged"]
+    assert store.feed(mixed).status is FeedStatus.OK
+    assert store.feed(quiet).status is FeedStatus.OK
+
+
+def test_permanent_redirect_moves_the_subscription(server, store, fetcher, settings) -> None:
+    server.serve("/new", rss2(server.url("")), etag='"n1"', content_type="application/rss+xml")
+    server.redirect("/old", "/new", status=301)
+    server.redirect("/old308", "/new308", status=308)
+    server.serve("/new308", rss2(server.url("") + "/b"), content_type="application/rss+xml")
+    old = subscribed(store, server.url("/old"))
+    old308 = subscribed(store, server.url("/old308"))
+    report = poll(store, fetcher, settings)
+    first, second = report.feeds
+    assert first.outcome == "new" and first.moved_to == server.url("/new")
+    assert second.moved_to == server.url("/new308")
+    assert "moved permanently" in (first.note or "")
+    feed = store.feed(old)
+    assert feed.id == old and feed.xml_url == server.url("/new")
+    assert feed.status is FeedStatus.OK and feed.error_count == 0
+    assert feed.etag is None and feed.last_modified is None  # validators reset
+    assert feed.last_error_code == "feed_moved"
+    assert feed.last_error == (
+        f"moved permanently from {server.url('/old')} to {server.url('/new')}; "
+        "the subscription now uses the new URL"
+    )
+    assert store.feed(old308).xml_url == server.url("/new308")
+    # The next poll asks the new URL directly, and a clean poll clears the note.
+    before = len(server.requests)
+    (after,) = poll(store, fetcher, settings, feeds=[store.feed(old)]).feeds
+    assert [r.path for r in server.requests[before:]] == ["/new"]
+    assert "if-none-match" not in server.requests[-1].headers
+    assert after.moved_to is None and after.note is None
+    assert store.feed(old).last_error is None and store.feed(old).etag == '"n1"'
+
+
+def test_temporary_redirect_does_not_move(server, store, fetcher, settings) -> None:
+    server.serve("/new", rss2(server.url("")), content_type="application/rss+xml")
+    server.redirect("/found", "/new", status=302)
+    server.redirect("/temp", "/new", status=307)
+    # A permanent hop after a temporary one is not permanent as a whole.
+    server.redirect("/mixed", "/found", status=301)
+    ids = [subscribed(store, server.url(p)) for p in ("/found", "/temp", "/mixed")]
+    report = poll(store, fetcher, settings)
+    assert [p.moved_to for p in report.feeds] == [None, None, None]
+    assert [p.note for p in report.feeds] == [None, None, None]
+    for feed_id, path in zip(ids, ("/found", "/temp", "/mixed"), strict=True):
+        feed = store.feed(feed_id)
+        assert feed.xml_url == server.url(path) and feed.last_error is None
+
+
+def test_permanent_redirect_to_a_subscribed_url_is_noted(server, store, fetcher, settings) -> None:
+    server.serve("/new", rss2(server.url("")), content_type="application/rss+xml")
+    server.redirect("/old", "/new", status=301)
+    old = subscribed(store, server.url("/old"))
+    existing = subscribed(store, server.url("/new"))
+    report = poll(store, fetcher, settings, feeds=[store.feed(old)])
+    (result,) = report.feeds
+    assert result.moved_to is None and result.status is FeedStatus.OK
+    feed = store.feed(old)
+    assert feed.xml_url == server.url("/old") and feed.status is FeedStatus.OK
+    assert feed.last_error_code == "feed_move_duplicate"
+    assert f"feed {existing} already subscribes to" in (feed.last_error or "")
+    assert result.note == feed.last_error
+    assert store.feed(existing).xml_url == server.url("/new")
 
 
 def test_gone_feed_stops_being_polled(server, store, fetcher, settings) -> None:

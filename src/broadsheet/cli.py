@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -995,6 +995,8 @@ def _print_poll(report: PollReport) -> None:
                 markup=False,
                 soft_wrap=True,
             )
+        elif poll.note:
+            console.print(f"  feed {poll.feed_id}: {poll.note}", markup=False, soft_wrap=True)
 
 
 # --- training and evaluation ---------------------------------------------------------------
@@ -1093,17 +1095,7 @@ def eval_extraction(
     if as_json:
         _emit_json(report)
         return
-    console = _console()
-    for section in [report, *report.get("also", [])]:
-        table = Table(title=f"{section['dataset']} (n={section['n']})")
-        systems = section["systems"]
-        metrics = sorted({m for scores in systems.values() for m in scores})
-        table.add_column("system")
-        for metric in metrics:
-            table.add_column(metric, justify="right")
-        for name, scores in systems.items():
-            table.add_row(name, *(str(scores.get(m, "")) for m in metrics))
-        console.print(table)
+    _print_eval_sections(report, None)
 
 
 @eval_group.command("entities")
@@ -1137,21 +1129,11 @@ def eval_entities(
     if as_json:
         _emit_json(report)
         return
-    console = _console()
-    headline = ("f1", "precision", "recall", "accuracy", "f1_exact", "f1_linked")
-    for section in [report, *report["also"]]:
-        table = Table(title=f"{section['dataset']} (n={section['n']}): {section['metric']}")
-        systems = section["systems"]
-        metrics = [m for m in headline if any(m in scores for scores in systems.values())]
-        table.add_column("system")
-        for metric in metrics:
-            table.add_column(metric, justify="right")
-        for name, scores in systems.items():
-            table.add_row(name, *(str(scores.get(m, "")) for m in metrics))
-        console.print(table)
+    _print_eval_sections(report, ("f1", "precision", "recall", "accuracy", "f1_exact", "f1_linked"))
 
 
-def _print_eval_sections(report: dict[str, Any], headline: Sequence[str]) -> None:
+def _print_eval_sections(report: Mapping[str, Any], headline: Sequence[str] | None) -> None:
+    """One table per section of an eval report: the ``headline`` metrics (all when None)."""
     console = _console()
     for section in [report, *report.get("also", [])]:
         title = f"{section['dataset']} (n={section['n']})"
@@ -1159,7 +1141,8 @@ def _print_eval_sections(report: dict[str, Any], headline: Sequence[str]) -> Non
             title += f": {section['metric']}"
         table = Table(title=title)
         systems = section["systems"]
-        metrics = [m for m in headline if any(m in scores for scores in systems.values())]
+        found = {m for scores in systems.values() for m in scores}
+        metrics = sorted(found) if headline is None else [m for m in headline if m in found]
         table.add_column("system")
         for metric in metrics:
             table.add_column(metric, justify="right")

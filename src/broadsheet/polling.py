@@ -11,11 +11,16 @@ The schedule adapts to each feed: a poll that found new or changed articles halv
 one that found nothing (a 304, or known bytes) makes it 1.5 times longer, within
 ``[fetch_min_interval_s, fetch_max_interval_s]``. A failing feed backs off exponentially from the
 minimum interval, or waits as long as its ``Retry-After`` asked; a 410 Gone feed is not polled
-again until it is re-added.
+again until it is re-added. A body that arrives but is quarantined as a whole (malformed XML,
+not a feed, hostile XML) fails the feed the same way, with the quarantine's reason as its error.
+
+A permanent redirect (301/308 on every hop) moves the subscription to the new URL, keeping its
+id (``store/feeds.py`` does it, or notes why not); a temporary one (302/307) does not.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +44,9 @@ from broadsheet.model import (
     FeedStatus,
     IngestOptions,
     InputFormat,
+    QuarantineDraft,
     RawDocument,
+    Stage,
     Subscription,
 )
 from broadsheet.pipeline import ingest
@@ -47,7 +54,7 @@ from broadsheet.pipeline.decode import decode_text
 from broadsheet.pipeline.feeds import discover_feeds, feed_kind, feed_metadata
 from broadsheet.pipeline.fetch import Fetcher, FetchResponse
 from broadsheet.store import Store
-from broadsheet.store.feeds import PollRecord
+from broadsheet.store.feeds import MOVE_CODES, PollRecord
 
 __all__ = [
     "FEED_ACCEPT",
@@ -105,7 +112,9 @@ class FeedPoll:
     """What one poll did to one feed.
 
     ``outcome`` is ``new`` (new or changed articles), ``unchanged`` (200 with nothing new),
-    ``not_modified`` (304: nothing downloaded or processed), ``failed`` or ``gone`` (410).
+    ``not_modified`` (304: nothing downloaded or processed), ``failed`` (including a body that
+    was quarantined as a whole) or ``gone`` (410). ``moved_to`` is the feed's new URL when a
+    permanent redirect moved it; ``note`` says so in words (or why it was not moved).
     """
 
     feed_id: int
@@ -120,6 +129,8 @@ class FeedPoll:
     error: str | None = None
     error_code: str | None = None
     next_due_at: datetime | None = None
+    moved_to: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +225,7 @@ class _Fetched:
     pages_failed: int = 0
     quarantined: int = 0
     outcome: DocumentOutcome | None = None
+    body_error: tuple[str, str] | None = None  # (code, message) when the body was quarantined
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -265,20 +277,29 @@ def poll_feeds(
                     if item.raw_index is not None:
                         item.outcome = report.documents[item.raw_index]
                         item.quarantined = len(item.outcome.quarantined)
-                        if fetch_pages:
+                        item.body_error = _body_error(store, item)
+                        if fetch_pages and item.body_error is None:
                             item.pages = _summary_only(store, item.outcome.articles_new)
             if fetch_pages:
                 _fetch_pages(store, fetcher, pool, fetched, settings=settings, clock=clock)
             now = clock()
             outcomes = [_outcome(item, settings=settings, now=now) for item in fetched]
             # One transaction for the chunk: a commit per feed would make 304s cost a disk sync.
-            store.record_polls(
+            recorded = store.record_polls(
                 [
                     (item.feed.id, record)
                     for item, (record, _) in zip(fetched, outcomes, strict=True)
                 ]
             )
-            polls.extend(poll for _, poll in outcomes)
+            for (record, poll), feed in zip(outcomes, recorded, strict=True):
+                if record.moved_to and feed.last_error_code in MOVE_CODES:
+                    moved = feed.xml_url if feed.xml_url != poll.url else None
+                    poll = dataclasses.replace(poll, moved_to=moved, note=feed.last_error)
+                    logger.warning(
+                        "feed_moved" if moved else "feed_not_moved",
+                        extra={"feed_id": feed.id, "url": poll.url, "to": record.moved_to},
+                    )
+                polls.append(poll)
             if progress:
                 progress(len(chunk))
     return PollReport(tuple(polls))
@@ -295,6 +316,48 @@ def _fetch_feed(fetcher: Fetcher, feed: Feed) -> _Fetched:
         logger.exception("fetch_failed", extra={"feed_id": feed.id, "url": feed.xml_url})
         return _Fetched(feed, error=FetchError(f"unexpected {type(exc).__name__}: {exc}"))
     return _Fetched(feed, response=response)
+
+
+# A feed with no entries (yet) is quarantined as empty, but it is not broken.
+_NOT_A_FAILURE = {(Stage.EXTRACT, "input_empty")}
+
+
+def _body_error(store: Store, item: _Fetched) -> tuple[str, str] | None:
+    """(code, readable message) when a feed's body was quarantined as a whole, else None.
+
+    A body is broken when a problem concerns the whole document (no locator: not a feed,
+    hostile XML, an empty body) or when problems left it with no article at all (a truncated
+    feed). One bad entry among good ones is not a feed failure. The same bytes again
+    (``unchanged``: not processed twice) keep a feed failing while their quarantine is open.
+    """
+    outcome, feed = item.outcome, item.feed
+    assert outcome is not None
+    problems = [q for q in outcome.quarantined if (q.stage, q.code) not in _NOT_A_FAILURE]
+    if outcome.status == "unchanged":
+        broken_before = (
+            feed.status is FeedStatus.FAILING
+            and feed.last_error_code is not None
+            and not feed.last_error_code.startswith("fetch_")
+        )
+        if (
+            broken_before
+            and feed.last_error
+            and outcome.raw_id is not None
+            and any(q.raw_id == outcome.raw_id for q in store.quarantine())
+        ):
+            return feed.last_error_code or "parse_failed", feed.last_error
+        return None
+    whole: QuarantineDraft | None = next((q for q in problems if q.locator is None), None)
+    if whole is None and problems:
+        found = outcome.articles_new or outcome.articles_updated or outcome.articles_unchanged
+        if not found:
+            whole = problems[0]
+    if whole is None:
+        return None
+    url = item.response.url if item.response else feed.xml_url
+    return whole.code, (
+        f"{url}: the feed's body was quarantined ({whole.message}); see `broadsheet quarantine`"
+    )
 
 
 def _summary_only(store: Store, article_ids: Sequence[ArticleId]) -> list[tuple[ArticleId, str]]:
@@ -366,36 +429,43 @@ def _outcome(item: _Fetched, *, settings: Settings, now: datetime) -> tuple[Poll
     """What to store for one polled feed, and what to report."""
     feed = item.feed
     min_s, max_s = settings.fetch_min_interval_s, settings.fetch_max_interval_s
+    failure: tuple[str, str, bool, float | None] | None = None  # code, message, gone, retry
     if item.error is not None:
         error = item.error
         gone = isinstance(error, HTTPStatusError) and error.status == 410
         retry_after = error.retry_after_s if isinstance(error, HTTPStatusError) else None
+        message = error.message
+        if gone:
+            message += "; no longer polled (add the feed again to resume)"
+        failure = (error.code, message, gone, retry_after)
+    elif item.body_error is not None:
+        failure = (*item.body_error, False, None)
+    if failure is not None:
+        code, message, gone, retry_after = failure
         delay = failure_delay_s(
             feed.error_count + 1, min_s=min_s, max_s=max_s, retry_after_s=retry_after
         )
         status = FeedStatus.GONE if gone else FeedStatus.FAILING
         next_due = None if gone else now + timedelta(seconds=delay)
-        message = error.message
-        if gone:
-            message += "; no longer polled (add the feed again to resume)"
         record = PollRecord(
             status=status,
             polled_at=now,
             next_due_at=next_due,
             interval_s=feed.interval_s,
             error=message,
-            error_code=error.code,
+            error_code=code,
         )
-        logger.warning(
-            "feed_failed", extra={"feed_id": feed.id, "url": feed.xml_url, "code": error.code}
-        )
+        logger.warning("feed_failed", extra={"feed_id": feed.id, "url": feed.xml_url, "code": code})
         return record, FeedPoll(
             feed.id,
             feed.xml_url,
             "gone" if gone else "failed",
             status,
+            articles_new=item.outcome.articles_new if item.outcome else (),
+            articles_updated=item.outcome.articles_updated if item.outcome else (),
+            quarantined=item.quarantined,
             error=message,
-            error_code=error.code,
+            error_code=code,
             next_due_at=next_due,
         )
     response = item.response
@@ -421,6 +491,7 @@ def _outcome(item: _Fetched, *, settings: Settings, now: datetime) -> tuple[Poll
         changed=changed,
         title=title,
         html_url=html_url,
+        moved_to=response.permanent_url,
     )
     label = "not_modified" if response.not_modified else "new" if changed else "unchanged"
     return record, FeedPoll(

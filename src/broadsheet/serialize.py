@@ -332,6 +332,8 @@ def poll_json(report: PollReport) -> dict[str, Any]:
                 "error": poll.error,
                 "error_code": poll.error_code,
                 "next_due_at": iso(poll.next_due_at),
+                "moved_to": poll.moved_to,
+                "note": poll.note,
             }
             for poll in report.feeds
         ],

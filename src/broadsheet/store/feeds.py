@@ -14,12 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from broadsheet.errors import NotFound
+from broadsheet.errors import InvalidField, NotFound
 from broadsheet.model import Feed, FeedId, FeedStatus, Subscription
 from broadsheet.store.schema import feeds
 from broadsheet.urls import canonical_url
 
 __all__ = [
+    "MOVE_CODES",
     "PollRecord",
     "add_feed",
     "due_feeds",
@@ -38,6 +39,11 @@ class PollRecord:
     reset and ``last_success_at`` set; ``changed`` also sets ``last_changed_at``. On ``FAILING``
     or ``GONE`` the error count goes up and the validators stay. ``title``/``html_url`` fill
     only fields the feed does not have yet (a name the user gave is kept).
+
+    ``moved_to`` (on ``OK`` only) is where a permanent redirect (301/308 on every hop) led: the
+    subscription moves there, keeping its id, with its validators reset and a note in
+    ``last_error`` (code ``feed_moved``); when another feed already has that URL the feed stays
+    and the note says so (``feed_move_duplicate``).
     """
 
     status: FeedStatus
@@ -51,6 +57,11 @@ class PollRecord:
     error_code: str | None = None
     title: str | None = None
     html_url: str | None = None
+    moved_to: str | None = None
+
+
+# Codes of the notes an OK poll can leave in ``last_error`` (a permanent redirect).
+MOVE_CODES = ("feed_moved", "feed_move_duplicate", "feed_move_invalid")
 
 
 def _feed(row: Row[Any]) -> Feed:
@@ -168,6 +179,8 @@ def record_poll(conn: Connection, feed_id: int, record: PollRecord) -> Feed:
         )
         if record.changed:
             values["last_changed_at"] = record.polled_at
+        if record.moved_to:
+            values.update(_move(conn, feed, record.moved_to))
     else:
         values.update(
             last_error=record.error,
@@ -180,3 +193,36 @@ def record_poll(conn: Connection, feed_id: int, record: PollRecord) -> Feed:
         values["html_url"] = record.html_url
     conn.execute(feeds.update().where(feeds.c.id == feed_id).values(**values))
     return get_feed(conn, feed_id)
+
+
+def _move(conn: Connection, feed: Feed, target: str) -> dict[str, Any]:
+    """The changes that move ``feed`` to ``target`` after a permanent redirect, or the note that
+    says why it stays (see ``PollRecord``)."""
+    try:
+        key = canonical_url(target, field="feed URL")
+    except InvalidField as exc:
+        return {
+            "last_error": f"{feed.xml_url} redirects permanently to {target}, which cannot be "
+            f"subscribed to ({exc.message}); not moved",
+            "last_error_code": "feed_move_invalid",
+        }
+    if key == feed.xml_url:
+        return {}
+    other = conn.execute(
+        sa.select(feeds.c.id).where(feeds.c.xml_url == key).where(feeds.c.id != feed.id)
+    ).scalar_one_or_none()
+    if other is not None:
+        return {
+            "last_error": f"{feed.xml_url} redirects permanently to {key}, which feed {other} "
+            "already subscribes to; not moved (remove one of the two with "
+            "`broadsheet feeds remove ID`)",
+            "last_error_code": "feed_move_duplicate",
+        }
+    return {
+        "xml_url": key,
+        "etag": None,
+        "last_modified": None,
+        "last_error": f"moved permanently from {feed.xml_url} to {key}; the subscription now "
+        "uses the new URL",
+        "last_error_code": "feed_moved",
+    }

@@ -604,11 +604,10 @@ class Store:
         with self._write() as conn:
             return feed_store.record_poll(conn, feed_id, record)
 
-    def record_polls(self, records: Sequence[tuple[int, feed_store.PollRecord]]) -> None:
-        """Store the outcomes of several polls in one transaction."""
+    def record_polls(self, records: Sequence[tuple[int, feed_store.PollRecord]]) -> list[Feed]:
+        """Store the outcomes of several polls in one transaction; returns the updated feeds."""
         with self._write() as conn:
-            for feed_id, record in records:
-                feed_store.record_poll(conn, feed_id, record)
+            return [feed_store.record_poll(conn, feed_id, record) for feed_id, record in records]
 
     # --- entities --------------------------------------------------------------------------------
 
