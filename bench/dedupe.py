@@ -48,6 +48,7 @@ import sqlalchemy as sa
 from broadsheet import pipeline
 from broadsheet.config import Settings
 from broadsheet.evaluation.report import machine_info, write_report
+from broadsheet.evaluation.synthetic import placeholder_raw, placeholder_sources
 from broadsheet.model import IngestOptions, InputFormat, RawDocument
 from broadsheet.pipeline import ingest
 from broadsheet.pipeline.fingerprint import (
@@ -64,7 +65,7 @@ from broadsheet.pipeline.fingerprint import (
     normalized_words,
 )
 from broadsheet.store import Store, dedupe
-from broadsheet.store.schema import article_signatures, articles, lsh_bands, raw_documents, sources
+from broadsheet.store.schema import article_signatures, articles, lsh_bands
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -554,24 +555,8 @@ def _peak_rss_kib() -> int:
 
 
 def _bench_rows(conn: sa.Connection) -> tuple[int, int]:
-    now = START
-    raw_id = conn.execute(
-        raw_documents.insert().values(
-            sha256="0" * 64,
-            format="text",
-            origin=None,
-            options={},
-            size_bytes=0,
-            truncated=False,
-            compression="none",
-            data=b"",
-            fetched_at=now,
-        )
-    ).inserted_primary_key[0]  # type: ignore[index]
-    source_id = conn.execute(
-        sources.insert().values(name="Bench", site_url=None, created_at=now)
-    ).inserted_primary_key[0]  # type: ignore[index]
-    return int(raw_id), int(source_id)
+    (source_id,) = placeholder_sources(conn, ["Bench"], START)
+    return placeholder_raw(conn, START), source_id
 
 
 def lookup_bench(

@@ -35,6 +35,8 @@ def test_every_setting_parses_from_env(tmp_path: Path) -> None:
         "BROADSHEET_FETCH_HOST_DELAY_S": "0",
         "BROADSHEET_FETCH_MIN_INTERVAL_S": "60",
         "BROADSHEET_FETCH_MAX_INTERVAL_S": "3600",
+        "BROADSHEET_PUBLIC_READ": "true",
+        "BROADSHEET_FEED_HALF_LIFE_HOURS": "6.5",
     }
     assert {s.env for s in SETTINGS} == set(env)
     settings = Settings.from_env(env)
@@ -57,6 +59,8 @@ def test_every_setting_parses_from_env(tmp_path: Path) -> None:
         "fetch_host_delay_s": 0.0,
         "fetch_min_interval_s": 60.0,
         "fetch_max_interval_s": 3600.0,
+        "public_read": True,
+        "feed_half_life_hours": 6.5,
     }
 
 

@@ -137,3 +137,23 @@ def test_demo_articles_are_clean_of_furniture(demo_store) -> None:
     for article in store.articles(limit=1000):
         for paragraph in article.paragraphs:
             assert not paragraph.startswith(("READ MORE", "Advertisement", "Sign up", "Related:"))
+
+
+def test_demo_corpus_forms_exactly_its_events_as_stories(demo_store) -> None:
+    """Online clustering (#7): each fictional event is one story holding exactly its articles
+    (duplicates included), and no two events share a story."""
+    store, _report, _files = demo_store
+    by_url = {a.canonical_url: a for a in store.articles(limit=1000)}
+    seen: dict[int, str] = {}
+    for event in _truth()[0]:
+        ids = {by_url[canonical_url(a["url"])].id for a in event["articles"]}
+        stories = {by_url[canonical_url(a["url"])].story_id for a in event["articles"]}
+        assert len(stories) == 1 and None not in stories, (event["id"], stories)
+        (story_id,) = stories
+        assert story_id not in seen, (event["id"], seen.get(story_id))
+        seen[story_id] = event["id"]
+        found, _members = store.story(story_id)
+        assert set(found.article_ids) == ids, event["id"]
+        assert found.source_count == len(
+            {a["source"] for a in event["articles"] if not a.get("copy_of")}
+        )

@@ -39,6 +39,7 @@ from broadsheet.model import (
     RawDocument,
     Rejected,
     Removal,
+    Story,
 )
 from broadsheet.pipeline import ingest as run_ingest
 from broadsheet.pipeline import reprocess as run_reprocess
@@ -56,6 +57,7 @@ from broadsheet.serialize import (
     report_json,
     search_hit_json,
     source_json,
+    story_json,
     version_json,
 )
 from broadsheet.store import Store
@@ -356,6 +358,144 @@ def articles(
             str(article.duplicate_of or ""),
         )
     _console().print(table)
+
+
+@cli.command()
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@json_option
+@click.pass_context
+@handle_errors
+def stories(ctx: click.Context, limit: int, offset: int, as_json: bool) -> None:
+    """List stories (articles about one event, from any outlets), most recently active first.
+
+    \b
+    Example:
+      broadsheet stories --limit 10 --json
+    """
+    rows = _app(ctx).store().stories(limit=limit, offset=offset)
+    if as_json:
+        _emit_json([story_json(s) for s in rows])
+        return
+    table = Table(show_lines=False)
+    for column in ("id", "last seen", "articles", "outlets", "title"):
+        table.add_column(column, overflow="fold")
+    for found in rows:
+        table.add_row(
+            str(found.id),
+            found.last_seen.strftime("%Y-%m-%d %H:%M"),
+            str(found.article_count),
+            str(found.source_count),
+            found.title,
+        )
+    _console().print(table)
+
+
+@cli.command()
+@click.argument("story_id", type=int)
+@json_option
+@click.pass_context
+@handle_errors
+def story(ctx: click.Context, story_id: int, as_json: bool) -> None:
+    """Show one story: a summary citing its sources, where the outlets agree, what only one
+    outlet reports, where they disagree, who said what, a timeline, and the articles.
+
+    Every sentence shown is an outlet's own; the numbers in brackets are article ids
+    (open one with: broadsheet article ID).
+
+    \b
+    Example:
+      broadsheet story 3 --json
+    """
+    from broadsheet.queries import story_payload, top_entities
+
+    store = _app(ctx).store()
+    if as_json:
+        _emit_json(story_payload(store, story_id))
+        return
+    found, members = store.story(story_id)
+    view = store.story_view(story_id)
+    top = top_entities(store, found.top_entity_ids)
+    console = _console()
+    console.print(f"[bold]{found.title}[/]", markup=True)
+    span = f"{found.first_seen:%Y-%m-%d %H:%M} - {found.last_seen:%Y-%m-%d %H:%M}"
+    outlets = f"{found.source_count} outlet" + ("s" if found.source_count != 1 else "")
+    console.print(f"#{found.id} · {outlets} · {span}", style="dim", markup=False)
+    if top:
+        console.print("entities: " + ", ".join(e.name for e in top), markup=False)
+
+    def cites(ids: Sequence[int]) -> str:
+        return "[" + ", ".join(str(i) for i in ids) + "]"
+
+    if view.summary:
+        console.print("\n[bold]Summary[/]", markup=True)
+        for n, sentence in enumerate(view.summary, start=1):
+            console.print(f"{n}. {sentence.text} ", markup=False, end="")
+            console.print(cites(sentence.citations), style="dim", markup=False)
+    if view.conflicts:
+        console.print("\n[bold]Where they disagree[/]", markup=True)
+        for conflict in view.conflicts:
+            console.print(f"• {conflict.about}", markup=False)
+            for variant in conflict.variants:
+                console.print(
+                    f"    {variant.value} — {', '.join(variant.sources)} ",
+                    markup=False,
+                    end="",
+                )
+                console.print(cites(variant.citations), style="dim", markup=False)
+    if view.agreed:
+        table = Table(title="Where they agree", show_lines=False, title_justify="left")
+        table.add_column("outlets", justify="right")
+        table.add_column("claim", overflow="fold")
+        table.add_column("articles", style="dim")
+        for claim in view.agreed[:8]:
+            table.add_row(str(claim.outlets), claim.text, cites(claim.citations))
+        console.print(table)
+    if view.unique:
+        table = Table(title="Only one outlet reports", show_lines=False, title_justify="left")
+        table.add_column("outlet")
+        table.add_column("claim", overflow="fold")
+        table.add_column("articles", style="dim")
+        shown: dict[str, int] = {}
+        for claim in view.unique:
+            outlet = claim.sources[0] if claim.sources else ""
+            shown[outlet] = shown.get(outlet, 0) + 1
+            if shown[outlet] <= 3:
+                table.add_row(outlet, claim.text, cites(claim.citations))
+        console.print(table)
+    if view.quotes:
+        table = Table(title="Who said what", show_lines=False, title_justify="left")
+        table.add_column("speaker")
+        table.add_column("quote", overflow="fold")
+        table.add_column("articles", style="dim")
+        for row in view.quotes[:8]:
+            for quote in row.quotes[:3]:
+                table.add_row(row.speaker, f"“{quote.text}”", cites(quote.citations))
+        console.print(table)
+    if view.timeline:
+        table = Table(title="Timeline", show_lines=False, title_justify="left")
+        table.add_column("when")
+        table.add_column("what", overflow="fold")
+        table.add_column("articles", style="dim")
+        for entry in view.timeline:
+            when = entry.date if entry.kind == "event" else entry.date[:16].replace("T", " ")
+            if entry.end:
+                when += f" - {entry.end}"
+            what = entry.text if entry.kind == "event" else f"reported: {entry.text}"
+            table.add_row(when, what, cites(entry.citations))
+        console.print(table)
+    table = Table(title="Articles", show_lines=False, title_justify="left")
+    for column in ("published", "article", "source", "title", "copy of"):
+        table.add_column(column, overflow="fold")
+    for member in members:
+        table.add_row(
+            member.published_at.strftime("%Y-%m-%d %H:%M"),
+            str(member.id),
+            member.source,
+            member.title,
+            str(member.duplicate_of or ""),
+        )
+    console.print(table)
 
 
 @cli.command()
@@ -1063,6 +1203,40 @@ def train_cleaner_command(
             click.echo(f"{key}: {value}")
 
 
+@train.command("clusterer")
+@eval_dir_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the model (default: the file shipped in the package).",
+)
+@json_option
+@click.pass_context
+@handle_errors
+def train_clusterer_command(
+    ctx: click.Context, eval_dir: Path | None, out: Path | None, as_json: bool
+) -> None:
+    """Fit the story clusterer's weights on ECB+ train and its threshold on ECB+ dev.
+
+    Never reads the test split. Deterministic (fixed seeds). Takes about two minutes.
+
+    \b
+    Example:
+      broadsheet train clusterer --out /tmp/clusterer_model.json
+    """
+    from broadsheet.training.clusterer import train_clusterer  # needs scikit-learn
+
+    app = _app(ctx)
+    target = out or Path(str(resources.files("broadsheet") / "data" / "clusterer_model.json"))
+    report = train_clusterer(_eval_dir(app, eval_dir), target, spacy_model=app.settings.spacy_model)
+    data = dataclasses.asdict(report) | {"path": str(report.path)}
+    if as_json:
+        _emit_json(data)
+    else:
+        for key, value in data.items():
+            click.echo(f"{key}: {value}")
+
+
 @cli.group("eval")
 def eval_group() -> None:
     """Measure quality on the shared evaluation data (JSON: task, dataset, n, systems).
@@ -1151,6 +1325,73 @@ def _print_eval_sections(report: Mapping[str, Any], headline: Sequence[str] | No
         console.print(table)
 
 
+@eval_group.command("clustering")
+@eval_dir_option
+@json_option
+@click.pass_context
+@handle_errors
+def eval_clustering(ctx: click.Context, eval_dir: Path | None, as_json: bool) -> None:
+    """Story clustering: the ECB+ test split plus 24 GUM distractors streamed through fresh
+    stores in 5 seeded orders (BCubed and pairwise P/R/F1), beside title-overlap, single-pass
+    tf-idf and offline agglomerative baselines. Needs scikit-learn; takes about a minute.
+
+    \b
+    Example:
+      broadsheet eval clustering --json
+    """
+    from broadsheet.evaluation.clustering import run_clustering_eval  # heavy: on demand
+
+    app = _app(ctx)
+    report = run_clustering_eval(_eval_dir(app, eval_dir), spacy_model=app.settings.spacy_model)
+    if as_json:
+        _emit_json(report)
+        return
+    _print_eval_sections(
+        report,
+        ("bcubed_f1", "bcubed_precision", "bcubed_recall", "bcubed_f1_spread", "pairwise_f1"),
+    )
+
+
+@eval_group.command("storyview")
+@eval_dir_option
+@json_option
+@click.pass_context
+@handle_errors
+def eval_storyview(ctx: click.Context, eval_dir: Path | None, as_json: bool) -> None:
+    """Story views: citation precision/recall, redundancy and participant coverage of the
+    summary on the 20 gold events of the ECB+ test split (beside lead-sentence and centroid
+    baselines), and conflict and agreed/unique precision/recall on the demo corpus. Takes about
+    a minute.
+
+    \b
+    Example:
+      broadsheet eval storyview --json
+    """
+    from broadsheet.evaluation.storyview import run_storyview_eval  # heavy: on demand
+
+    app = _app(ctx)
+    report = run_storyview_eval(_eval_dir(app, eval_dir), spacy_model=app.settings.spacy_model)
+    if as_json:
+        _emit_json(report)
+        return
+    _print_eval_sections(
+        report,
+        (
+            "citation_precision",
+            "citation_recall",
+            "redundancy",
+            "participant_coverage",
+            "conflict_precision",
+            "conflict_recall",
+            "agreed_precision",
+            "agreed_recall",
+            "unique_precision",
+            "unique_recall",
+            "stories_per_s",
+        ),
+    )
+
+
 @eval_group.command("quotes")
 @eval_dir_option
 @json_option
@@ -1217,6 +1458,137 @@ def eval_dates(ctx: click.Context, eval_dir: Path | None, as_json: bool) -> None
     _print_eval_sections(report, ("accuracy", "f1", "precision", "recall"))
 
 
+# --- web app and accounts (#10) ------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--public-read/--no-public-read",
+    default=None,
+    help="Let anonymous visitors read (default: BROADSHEET_PUBLIC_READ, else off).",
+)
+@click.option(
+    "--fetch/--no-fetch",
+    default=True,
+    show_default=True,
+    help="Poll due feeds in the background, as `broadsheet fetch` does.",
+)
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context, host: str, port: int, public_read: bool | None, fetch: bool) -> None:
+    """Run the web app, the JSON API (/api/v1, docs at /docs) and Atom feeds in one process.
+
+    Make an account first with `broadsheet users add NAME`. Behind an HTTPS proxy on the same
+    host, cookies are marked Secure from the proxy's X-Forwarded-Proto. Due feeds are polled in
+    the background unless --no-fetch (e.g. when Celery workers fetch).
+
+    \b
+    Examples:
+      broadsheet serve
+      broadsheet --db news.db serve --host 0.0.0.0 --port 8080 --public-read
+    """
+    import uvicorn  # heavy: on demand
+
+    from broadsheet.web import create_app
+
+    app = _app(ctx)
+    if public_read is not None:
+        app.settings = app.settings.replace(public_read=public_read)
+    web_app = create_app(app.settings, store=app.store(), fetch_feeds=fetch)
+    click.echo(f"Broadsheet on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    uvicorn.run(web_app, host=host, port=port, log_config=None, proxy_headers=True)
+
+
+@cli.group()
+def users() -> None:
+    """Manage web app accounts: add users, list them, make API tokens.
+
+    \b
+    Examples:
+      broadsheet users add alice
+      broadsheet users token alice --name laptop
+    """
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+@json_option
+@click.pass_context
+@handle_errors
+def users_add(ctx: click.Context, name: str, password_stdin: bool, as_json: bool) -> None:
+    """Create a user; asks for the password (at least 8 characters) unless --password-stdin.
+
+    \b
+    Examples:
+      broadsheet users add alice
+      printf 'correct horse\\n' | broadsheet users add bob --password-stdin
+    """
+    from broadsheet.store.users import Accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = Accounts(_app(ctx).store()).add_user(name, password, now=_now())
+    if as_json:
+        _emit_json({"id": user.id, "name": user.name, "created_at": user.created_at.isoformat()})
+        return
+    click.echo(f"Added user {user.id}: {user.name}")
+
+
+@users.command("list")
+@json_option
+@click.pass_context
+@handle_errors
+def users_list(ctx: click.Context, as_json: bool) -> None:
+    """List users, oldest first.
+
+    \b
+    Example:
+      broadsheet users list --json
+    """
+    from broadsheet.store.users import Accounts
+
+    rows = Accounts(_app(ctx).store()).users()
+    if as_json:
+        _emit_json(
+            [{"id": u.id, "name": u.name, "created_at": u.created_at.isoformat()} for u in rows]
+        )
+        return
+    for user in rows:
+        click.echo(f"{user.id}\t{user.name}\t{_short_time(user.created_at)}")
+
+
+@users.command("token")
+@click.argument("name")
+@click.option("--name", "label", default="cli", show_default=True, help="What the token is for.")
+@json_option
+@click.pass_context
+@handle_errors
+def users_token(ctx: click.Context, name: str, label: str, as_json: bool) -> None:
+    """Make an API token for a user and print it once (only its hash is stored).
+
+    \b
+    Example:
+      broadsheet users token alice --name laptop
+      curl -H "Authorization: Bearer TOKEN" http://127.0.0.1:8000/api/v1/stories
+    """
+    from broadsheet.store.users import Accounts
+
+    accounts = Accounts(_app(ctx).store())
+    user = accounts.user(name)
+    token, secret = accounts.create_token(user.id, label, now=_now())
+    if as_json:
+        _emit_json({"id": token.id, "user": user.name, "name": token.name, "token": secret})
+        return
+    click.echo(secret)
+
+
 # --- demo ----------------------------------------------------------------------------------------
 
 
@@ -1261,6 +1633,7 @@ def demo(ctx: click.Context, demo_db: str | None, as_json: bool) -> None:
         store = app.store()
         rows = store.articles(limit=10_000)
         found_sources = store.sources()
+        found_stories = store.stories(limit=1000)
         counts = store.counts()
         formats: dict[str, int] = {}
         for outcome in report.documents:
@@ -1275,11 +1648,12 @@ def demo(ctx: click.Context, demo_db: str | None, as_json: bool) -> None:
                 "formats": formats,
                 "sources": [source_json(s) for s in found_sources],
                 "articles": [article_summary_json(a) for a in rows],
+                "stories": [story_json(s) for s in found_stories],
                 "report": report_json(report, skipped=list(relative.values())),
             }
         )
     else:
-        _print_demo(app, counts, formats, found_sources, rows)
+        _print_demo(app, counts, formats, found_sources, found_stories)
     if report.has_quarantined:
         ctx.exit(EXIT_QUARANTINED)
 
@@ -1289,7 +1663,7 @@ def _print_demo(
     counts: dict[str, int],
     formats: dict[str, int],
     found_sources: Sequence[Any],
-    rows: Sequence[Any],
+    found_stories: Sequence[Story],
 ) -> None:
     console = _console()
     console.rule("[bold]Broadsheet demo")
@@ -1306,23 +1680,25 @@ def _print_demo(
     for source in found_sources:
         table.add_row(source.name, str(source.articles))
     console.print(table)
-    by_id = {a.id: a for a in rows}
-    listing = Table(title="Articles (oldest first)")
-    for column in ("id", "published (UTC)", "source", "title", "copy of"):
+    # The front page: stories with the most outlets first, then the most recent.
+    listing = Table(title="Stories (most outlets first)")
+    for column in ("story", "outlets", "articles", "title", "sources"):
         listing.add_column(column, overflow="fold")
-    for article in sorted(rows, key=lambda a: (a.published_at, a.id)):
-        original = by_id.get(article.duplicate_of) if article.duplicate_of else None
+    for found in sorted(found_stories, key=lambda s: (-s.source_count, -s.last_seen.timestamp())):
         listing.add_row(
-            str(article.id),
-            article.published_at.strftime("%m-%d %H:%M"),
-            article.source,
-            article.title,
-            f"{original.id} ({original.source})" if original else "",
+            str(found.id),
+            str(found.source_count),
+            str(found.article_count),
+            found.title,
+            ", ".join(found.sources),
         )
     console.print(listing)
     command = f"{_program()} --db {_db_argument(app.settings.db_url)}"
     console.print(f"\nStore: {redact_url(app.settings.db_url)}\nLook closer:", markup=False)
+    first_story = found_stories[0].id if found_stories else 1
     for example in (
+        "stories",
+        f"story {first_story}",
         "article 1",
         "search strike",
         "sources",

@@ -229,6 +229,18 @@ SETTINGS: tuple[Setting, ...] = (
         "longest back-off of a failing feed.",
         _positive_float,
     ),
+    Setting(
+        "public_read",
+        "`true` lets anonymous visitors read stories, articles and search in the web app and the "
+        "read-only API (#10). Default `false`: everything but the login page needs an account.",
+        _bool,
+    ),
+    Setting(
+        "feed_half_life_hours",
+        "Freshness half-life of the personal front page, in hours (#11): a story's score halves "
+        "for every half-life since its last new article. Default 24.",
+        _positive_float,
+    ),
 )
 
 DEFAULT_USER_AGENT = "Broadsheet/0.1 (news engine; feed fetcher; respects robots.txt)"
@@ -258,6 +270,8 @@ class Settings:
     fetch_host_delay_s: float = 1.0
     fetch_min_interval_s: float = 900.0
     fetch_max_interval_s: float = 86_400.0
+    public_read: bool = False
+    feed_half_life_hours: float = 24.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

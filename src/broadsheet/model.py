@@ -48,6 +48,7 @@ __all__ = [
     "SourceLine",
     "SourceSummary",
     "Stage",
+    "Story",
     "StoryId",
     "Subscription",
     "ensure_utc",
@@ -583,3 +584,246 @@ class Rejected:
 
     origin: str
     problem: QuarantineDraft
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Articles from any outlets about one event, as online clustering grouped them (#7).
+
+    ``article_ids`` lists every member, oldest publication first, duplicates included;
+    ``sources`` the distinct outlets of the originals (a duplicate is not another outlet).
+    """
+
+    id: StoryId
+    title: str
+    language: str | None
+    first_seen: datetime
+    last_seen: datetime
+    article_ids: tuple[ArticleId, ...]
+    sources: tuple[str, ...]
+    article_count: int
+    source_count: int
+    top_entity_ids: tuple[int, ...] = ()
+
+
+# --- accounts (#10) ------------------------------------------------------------------------------
+
+UserId = NewType("UserId", int)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """Someone who logs in to the web app or calls the API; the password hash never leaves the
+    store (store/users.py)."""
+
+    id: UserId
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """An API token as its owner sees it in a list: never the secret itself, only its name."""
+
+    id: int
+    user_id: UserId
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+
+
+class FollowKind(StrEnum):
+    """What a user can follow (or mute): an entity, source, story or topic by id, or a keyword."""
+
+    ENTITY = "entity"
+    SOURCE = "source"
+    STORY = "story"
+    KEYWORD = "keyword"
+    TOPIC = "topic"
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """One thing a user follows, with its weight in their personal feed."""
+
+    id: int
+    user_id: UserId
+    kind: FollowKind
+    target: str
+    weight: float
+    created_at: datetime
+
+
+__all__ += ["ApiToken", "Follow", "FollowKind", "User", "UserId"]
+
+
+# --- story views (#8) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ViewMention:
+    """An entity mention as the story view reads it: offsets in the article body, the
+    cross-article entity id (any id that is equal for the same entity within one story)."""
+
+    entity_id: int
+    name: str
+    type: EntityType
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttributedQuote:
+    """A quote with its speaker's entity id when the speaker is a named entity."""
+
+    quote: QuoteDraft
+    speaker_entity_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ViewArticle:
+    """One member of a story with everything the story view needs, and nothing it must fetch.
+
+    ``duplicate_of`` marks a syndicated copy: its outlet is its original's, so it never counts as
+    another outlet and never conflicts with its original or the original's other copies.
+    """
+
+    id: ArticleId
+    source: str
+    title: str
+    published_at: datetime
+    paragraphs: tuple[str, ...]
+    duplicate_of: ArticleId | None = None
+    mentions: tuple[ViewMention, ...] = ()
+    quotes: tuple[AttributedQuote, ...] = ()
+    figures: tuple[FigureDraft, ...] = ()
+    dates: tuple[DateDraft, ...] = ()
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True, slots=True)
+class CitedText:
+    """A sentence (or quote) exactly as an outlet wrote it, with every article that carries it.
+
+    ``sources`` are the outlets of those articles (a syndicated copy names its own outlet here;
+    ``outlets`` counts independent outlets, copies folded into their original's).
+    """
+
+    text: str
+    citations: tuple[ArticleId, ...]
+    sources: tuple[str, ...]
+    outlets: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictVariant:
+    """One side of a disagreement: the value (a figure, date or speaker as written), a source
+    sentence that states it, and the articles that do."""
+
+    value: str
+    text: str
+    citations: tuple[ArticleId, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Aligned claims that differ. ``kind`` is ``figure``, ``date``, ``quote_speaker``,
+    ``quote_wording`` or ``who`` (a different person in the same role)."""
+
+    kind: str
+    about: str
+    variants: tuple[ConflictVariant, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerQuotes:
+    """The quotes table row of one speaker: each quote once, citing every article carrying it."""
+
+    speaker: str
+    speaker_entity_id: int | None
+    quotes: tuple[CitedText, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """A dated event the articles name (``kind`` ``event``: ``date``/``end`` are its first and
+    last day) or the moment an outlet reported (``kind`` ``reported``: ``date`` is the
+    publication time)."""
+
+    kind: str
+    date: str
+    end: str | None
+    text: str
+    citations: tuple[ArticleId, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryView:
+    """The derived page of a story (#8): an extractive summary in which every sentence cites
+    its sources, the coverage comparison (agreed / unique by outlet / conflicts), the quotes
+    table and the timeline. Recomputed only when its story changes (``store.storyviews``)."""
+
+    summary: tuple[CitedText, ...]
+    agreed: tuple[CitedText, ...]
+    unique: tuple[CitedText, ...]
+    conflicts: tuple[Conflict, ...]
+    quotes: tuple[SpeakerQuotes, ...]
+    timeline: tuple[TimelineEntry, ...]
+    outlets: tuple[str, ...] = ()
+
+
+__all__ += [
+    "AttributedQuote",
+    "CitedText",
+    "Conflict",
+    "ConflictVariant",
+    "SpeakerQuotes",
+    "StoryView",
+    "TimelineEntry",
+    "ViewArticle",
+    "ViewMention",
+]
+
+
+# --- personal front page (#11) -------------------------------------------------------------------
+
+
+class FeedbackKind(StrEnum):
+    """What a reader did with a story: opened it, hid it from their feed, or liked it."""
+
+    OPENED = "opened"
+    HIDDEN = "hidden"
+    LIKED = "liked"
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    """Something a user never wants in their feed; a mute wins over every follow."""
+
+    id: int
+    user_id: UserId
+    kind: FollowKind
+    target: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A named, followable definition: stories naming every one of ``entity_ids`` and, when
+    ``keywords`` is not empty, one of the keywords. ``user_id`` is the owner; ``None`` for a topic
+    of the instance (made from a suggestion)."""
+
+    id: int
+    name: str
+    entity_ids: tuple[int, ...]
+    keywords: tuple[str, ...]
+    user_id: UserId | None
+    created_at: datetime
+    updated_at: datetime
+
+
+__all__ += ["FeedbackKind", "Mute", "Topic"]

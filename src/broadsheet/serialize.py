@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from broadsheet.model import (
     Article,
     ArticleVersion,
+    CitedText,
     DateDraft,
     DocumentOutcome,
     Entity,
@@ -26,10 +27,13 @@ from broadsheet.model import (
     Removal,
     SearchHit,
     SourceSummary,
+    Story,
+    StoryView,
 )
 
 if TYPE_CHECKING:  # polling imports the pipeline; the serializer needs only its record type
     from broadsheet.polling import PollReport
+    from broadsheet.store.stories import StoryArticle
 
 __all__ = [
     "article_entities_json",
@@ -48,6 +52,9 @@ __all__ = [
     "report_json",
     "search_hit_json",
     "source_json",
+    "story_detail_json",
+    "story_json",
+    "story_view_json",
     "version_json",
 ]
 
@@ -339,3 +346,111 @@ def poll_json(report: PollReport) -> dict[str, Any]:
         ],
         "totals": totals,
     }
+
+
+def story_json(story: Story) -> dict[str, Any]:
+    """``stories --json``: one story in the list."""
+    return {
+        "id": story.id,
+        "title": story.title,
+        "article_ids": list(story.article_ids),
+        "sources": list(story.sources),
+        "first_seen": iso(story.first_seen),
+        "last_seen": iso(story.last_seen),
+        "language": story.language,
+        "article_count": story.article_count,
+        "source_count": story.source_count,
+    }
+
+
+def story_view_json(view: StoryView) -> dict[str, Any]:
+    """The story view's part of ``story ID --json`` (#8): ``summary``, ``coverage``, ``quotes``,
+    ``timeline`` and ``outlets``. Citations are article ids; ``sources`` outlet names. It is also
+    the form the store keeps (``store.storyviews`` reads it back)."""
+
+    def cited(c: CitedText) -> dict[str, Any]:
+        return {
+            "text": c.text,
+            "citations": list(c.citations),
+            "sources": list(c.sources),
+            "outlets": c.outlets,
+        }
+
+    return {
+        "summary": [cited(c) for c in view.summary],
+        "coverage": {
+            "agreed": [cited(c) for c in view.agreed],
+            "unique": [
+                {**cited(c), "source": c.sources[0] if c.sources else None} for c in view.unique
+            ],
+            "conflicts": [
+                {
+                    "about": conflict.about,
+                    "kind": conflict.kind,
+                    "variants": [
+                        {
+                            "value": v.value,
+                            "text": v.text,
+                            "citations": list(v.citations),
+                            "sources": list(v.sources),
+                        }
+                        for v in conflict.variants
+                    ],
+                }
+                for conflict in view.conflicts
+            ],
+        },
+        "quotes": [
+            {
+                "speaker": row.speaker,
+                "speaker_entity_id": row.speaker_entity_id,
+                "quotes": [cited(q) for q in row.quotes],
+            }
+            for row in view.quotes
+        ],
+        "timeline": [
+            {
+                "date": entry.date,
+                "end": entry.end,
+                "kind": entry.kind,
+                "text": entry.text,
+                "citations": list(entry.citations),
+            }
+            for entry in view.timeline
+        ],
+        "outlets": list(view.outlets),
+    }
+
+
+def story_detail_json(
+    story: Story,
+    members: Sequence[StoryArticle],
+    top_entities: Sequence[Entity] = (),
+    view: StoryView | None = None,
+) -> dict[str, Any]:
+    """``story ID --json``: the story, its members and (#8) its story view. Without a view the
+    summary, coverage and quotes are empty and the timeline lists when each outlet reported."""
+    detail = {
+        **story_json(story),
+        "articles": [
+            {
+                "id": m.id,
+                "source": m.source,
+                "title": m.title,
+                "published_at": iso(m.published_at),
+                "duplicate_of": m.duplicate_of,
+            }
+            for m in members
+        ],
+        "top_entities": [{"id": e.id, "name": e.name, "type": e.type.value} for e in top_entities],
+        "summary": [],
+        "coverage": {"agreed": [], "unique": [], "conflicts": []},
+        "quotes": [],
+        "timeline": [
+            {"date": iso(m.published_at), "text": f"{m.source}: {m.title}", "citations": [m.id]}
+            for m in members
+        ],
+    }
+    if view is not None:
+        detail.update(story_view_json(view))
+    return detail

@@ -43,3 +43,72 @@ def test_two_processes_never_duplicate(tmp_path: Path) -> None:
     assert conn.execute("SELECT count(DISTINCT identity) FROM articles").fetchone()[0] == 260
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
+
+
+EVENTS = [
+    ("Harwick", "fire", "Colbrook paper mill", "Anna Brecht", "crews fought the blaze"),
+    ("Tolvern", "flood", "Marrow river", "Piet Ruys", "residents left their homes"),
+    ("Ostreva", "strike", "Ostreva tram depot", "Lena Vask", "drivers walked out over pay"),
+    ("Brannock", "election", "Brannock town council", "Omar Keddie", "voters chose a new mayor"),
+    ("Quillan", "launch", "Quillan space centre", "Ines Marlo", "the rocket lifted off"),
+    ("Marrowby", "merger", "Marrowby Foods", "Tomas Greel", "shareholders backed the deal"),
+]
+
+
+def _write_up(outlet: int, place: str, kind: str, site: str, person: str, what: str) -> str:
+    first, second = (
+        (f"The {kind} at the {site} in {place}", f"{person} said")
+        if outlet == 0
+        else (f"{person} said the {kind} at {place}'s {site}", "Officials in " + place + " said")
+    )
+    return (
+        f"{first} dominated the day on Tuesday as {what}.\n\n"
+        f"{second} the {kind} was the biggest the {site} had seen, and that {what} by noon.\n\n"
+        f"In {place}, people watched as {what}; {person} promised an update on the {kind}."
+    )
+
+
+def test_two_processes_clustering_at_once_open_one_story_per_event(tmp_path: Path) -> None:
+    """Outlet A and outlet B cover the same six events; each process ingests one outlet's
+    write-ups, one article per batch, at the same time. Clustering is serialised by the batch's
+    write transaction, so each event ends as one story holding both outlets' articles."""
+    dirs = []
+    for outlet in (0, 1):
+        folder = tmp_path / f"outlet{outlet}"
+        folder.mkdir()
+        rows = [
+            {
+                "title": f"{place} {kind}: {what}",
+                "text": _write_up(outlet, place, kind, site, person, what),
+                "url": f"https://outlet{outlet}.example/{place.lower()}-{kind}",
+                "source": f"Outlet {outlet}",
+                "published_at": "2026-11-17T09:00:00+00:00",
+            }
+            for place, kind, site, person, what in EVENTS
+        ]
+        (folder / "items.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        dirs.append(folder)
+    db = tmp_path / "stories.db"
+    env = {**os.environ, "BROADSHEET_DB": str(db), "BROADSHEET_INGEST_BATCH_SIZE": "1"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "broadsheet", "ingest", str(folder), "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for folder in dirs
+    ]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    conn = sqlite3.connect(db)
+    found = conn.execute(
+        "SELECT s.id, count(a.id), count(DISTINCT a.source_id) FROM stories s "
+        "JOIN articles a ON a.story_id = s.id GROUP BY s.id"
+    ).fetchall()
+    conn.close()
+    assert len(found) == len(EVENTS), found
+    # Each story: two articles, from two outlets.
+    assert sorted((int(row[1]), int(row[2])) for row in found) == [(2, 2)] * len(EVENTS), found

@@ -8,17 +8,25 @@ the articles back, exactly as a user would see them.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from broadsheet.model import Article
 
-__all__ = ["stored_demo_articles"]
+if TYPE_CHECKING:
+    from broadsheet.store import Store
+
+__all__ = ["demo_store", "stored_demo_articles"]
 
 
-def stored_demo_articles() -> list[Article]:
-    """Every article of the bundled demo corpus after ingest, oldest publication first."""
+@contextmanager
+def demo_store() -> Iterator[Store]:
+    """A temporary SQLite store holding the bundled demo corpus, ingested by the real pipeline
+    as ``broadsheet demo`` does; deleted on exit."""
     from broadsheet.config import Settings
     from broadsheet.inputs import iter_raws, walk_inputs
     from broadsheet.model import IngestOptions
@@ -41,8 +49,14 @@ def stored_demo_articles() -> list[Article]:
                     clock=now,
                 )
                 ingest(store, raws, settings=settings, clock=now)
-            rows = store.articles(limit=10_000)
+            yield store
         finally:
             store.engine.dispose()
+
+
+def stored_demo_articles() -> list[Article]:
+    """Every article of the bundled demo corpus after ingest, oldest publication first."""
+    with demo_store() as store:
+        rows = store.articles(limit=10_000)
     rows.sort(key=lambda a: (a.published_at, a.id))
     return rows

@@ -292,6 +292,8 @@ def ingest(
         started = clock()
         if progress:
             progress(len(batch))
+    # Once per run, not per batch: a story that gained ten articles is summarised once (#8).
+    store.refresh_story_views(now=clock())
     return IngestReport(tuple(outcomes), duplicates=store.counts()["duplicates"])
 
 
@@ -339,4 +341,5 @@ def reprocess(
         outcomes.extend(done)
         if progress:
             progress(len(batch))
+    store.refresh_story_views(now=clock())
     return IngestReport(tuple(outcomes), duplicates=store.counts()["duplicates"])

@@ -31,6 +31,9 @@ __all__ = [
     "raw_documents",
     "source_lines",
     "sources",
+    "stories",
+    "story_terms",
+    "term_df",
 ]
 
 
@@ -290,3 +293,158 @@ dates = sa.Table(
     sa.Column("granularity", sa.String(16), nullable=False),
     sa.Column("guessed", sa.Boolean, nullable=False),
 )
+
+# Stories (migration 0008): online clusters of articles about one event (store/stories.py).
+# ``centroid`` is the sum of the members' unit tf-idf vectors (top terms only), ``entities`` how
+# many members name each entity id, ``size`` how many members (duplicates left out) they count.
+stories = sa.Table(
+    "stories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("language", sa.String(16)),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("title_article_id", sa.Integer),
+    sa.Column("title_score", sa.Float, nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_seen", UTCDateTime, nullable=False),
+    sa.Column("article_count", sa.Integer, nullable=False),
+    sa.Column("source_count", sa.Integer, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("centroid", sa.JSON, nullable=False),
+    sa.Column("entity_centroid", sa.JSON, nullable=False),
+    sa.Column("entities", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_stories_last_seen", "last_seen"),
+)
+
+# The inverted index for candidate retrieval: a story's salient terms and entities ("e:<id>"),
+# with the story's last_seen copied in so a lookup reads only the postings inside the time window.
+story_terms = sa.Table(
+    "story_terms",
+    metadata,
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id"), primary_key=True),
+    sa.Column("term", sa.Text, primary_key=True),
+    sa.Column("weight", sa.Float, nullable=False),
+    sa.Column("last_seen", UTCDateTime, nullable=False),
+    sa.Index("ix_story_terms_term", "term", "last_seen"),
+)
+
+# Document frequencies of terms over the clustered articles; the row with term "" holds the count.
+term_df = sa.Table(
+    "term_df",
+    metadata,
+    sa.Column("term", sa.Text, primary_key=True),
+    sa.Column("df", sa.Integer, nullable=False),
+)
+
+# Accounts (migration 0010, #10): people who log in to the web app, their sessions and API tokens.
+# Session ids and API tokens are stored only as SHA-256 hashes: a copy of the database does not
+# let anyone log in. Passwords are argon2 hashes (store/users.py).
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime),
+)
+
+# Story views (migration 0009): the derived page of a story (#8, ``store/storyviews.py``), as the
+# JSON of ``StoryView``, with the story's ``updated_at`` it was computed from and the version of
+# the algorithm that computed it; either differing makes the view stale.
+story_views = sa.Table(
+    "story_views",
+    metadata,
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id"), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("story_updated_at", UTCDateTime, nullable=False),
+    sa.Column("computed_at", UTCDateTime, nullable=False),
+    sa.Column("view", sa.JSON, nullable=False),
+)
+
+# What a user follows (#10): an entity, source or story (target = its id) or a keyword (target =
+# the lower-cased words), with a weight for ranking the personal feed. One row per user and target.
+follows = sa.Table(
+    "follows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("weight", sa.Float, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("user_id", "kind", "target", name="uq_follows_user_kind_target"),
+)
+
+# Personal front page (migration 0011, #11, store/personal.py): what a user mutes (same kinds and
+# targets as follows; a mute wins over every follow), topics (a name over entity ids and keywords;
+# ``user_id`` NULL for the instance's own), feedback on stories, and the story as the user last
+# read it (outlets and conflicts then), which decides whether it may come back to the top.
+mutes = sa.Table(
+    "mutes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("user_id", "kind", "target", name="uq_mutes_user_kind_target"),
+)
+
+topics = sa.Table(
+    "topics",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("entity_ids", sa.JSON, nullable=False),
+    sa.Column("keywords", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_feedback_user_created", "user_id", "created_at"),
+)
+
+read_marks = sa.Table(
+    "read_marks",
+    metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id"), primary_key=True),
+    sa.Column("read_at", UTCDateTime, nullable=False),
+    sa.Column("source_count", sa.Integer, nullable=False),
+    sa.Column("conflict_count", sa.Integer, nullable=False),
+)
+
+# Candidate stories of a followed outlet are found through its recent articles.
+sa.Index("ix_articles_source_published", articles.c.source_id, articles.c.published_at)

@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,9 @@ from broadsheet.model import (
     SourceId,
     SourceSummary,
     Stage,
+    Story,
     StoryId,
+    StoryView,
     Subscription,
 )
 from broadsheet.serialize import removal_json
@@ -61,6 +63,8 @@ from broadsheet.store import dedupe
 from broadsheet.store import enrichments as enrichment_store
 from broadsheet.store import entities as entity_store
 from broadsheet.store import feeds as feed_store
+from broadsheet.store import stories as story_store
+from broadsheet.store import storyviews as story_view_store
 from broadsheet.store.enrichments import StoredQuote
 from broadsheet.store.schema import (
     UTCDateTime,
@@ -73,6 +77,7 @@ from broadsheet.store.schema import (
     raw_documents,
     source_lines,
     sources,
+    stories,
 )
 from broadsheet.urls import canonical_url
 
@@ -153,6 +158,8 @@ class _BatchState:
     now: datetime
     source_ids: dict[str, SourceId] = field(default_factory=dict)
     touched_hashes: set[str] = field(default_factory=set)
+    # Articles this batch wrote or met, in arrival order: each gets a story if it has none.
+    arrivals: list[ArticleId] = field(default_factory=list)
 
 
 class Store:
@@ -320,6 +327,8 @@ class Store:
                 outcomes = [self._write_one(conn, state, result) for result in results]
                 # Copy groups (exact and near duplicates) around everything this batch wrote.
                 dedupe.relink(conn, content_hashes=state.touched_hashes)
+                # Then stories, in arrival order (a duplicate joins its original's story).
+                story_store.assign(conn, dict.fromkeys(state.arrivals), now=state.now)
                 return outcomes
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"batch of {len(results)} documents rolled back: {exc}") from exc
@@ -394,6 +403,7 @@ class Store:
                 entity_store.write_mentions(conn, article_id, draft.mentions, state.now)
                 enrichment_store.write_enrichments(conn, article_id, draft)
             {"new": new, "updated": updated, "unchanged": unchanged}[status].append(article_id)
+            state.arrivals.append(article_id)
         return DocumentOutcome(
             origin=raw.origin,
             raw_id=raw_id,
@@ -476,17 +486,29 @@ class Store:
             return []
         if self.engine.dialect.name != "sqlite":
             raise StoreError("full-text search needs SQLite FTS5 (PostgreSQL search comes later)")
+        # Rank first, over the FTS index alone, and keep the best ``limit`` rows; only those are
+        # joined to their articles and get a snippet. Joining and snippeting every match before
+        # the sort made a common word (matching most of a large store) several times slower.
+        # The limit is written into the SQL as a number (it is an int): bound as a parameter, it
+        # hides the LIMIT from FTS5's planner and the same query takes 2.5 times as long.
+        top = max(1, int(limit))
         sql = sa.text(
-            """
+            f"""
             SELECT a.id, a.title, s.name AS source, a.published_at,
                    snippet(articles_fts, 1, '[', ']', '…', 16) AS snippet,
-                   bm25(articles_fts, 5.0, 1.0) AS rank
-            FROM articles_fts
-            JOIN articles a ON a.id = articles_fts.rowid
+                   top.rank AS rank
+            FROM (
+                SELECT rowid AS id, bm25(articles_fts, 5.0, 1.0) AS rank
+                FROM articles_fts
+                WHERE articles_fts MATCH :query
+                ORDER BY rank
+                LIMIT {top}
+            ) AS top
+            JOIN articles_fts ON articles_fts.rowid = top.id
+            JOIN articles a ON a.id = top.id
             JOIN sources s ON s.id = a.source_id
             WHERE articles_fts MATCH :query
-            ORDER BY rank
-            LIMIT :limit
+            ORDER BY top.rank, a.id
             """
         ).columns(
             sa.column("id", sa.Integer),
@@ -497,7 +519,7 @@ class Store:
             sa.column("rank", sa.Float),
         )
         with self.engine.connect() as conn:
-            rows = conn.execute(sql, {"query": query, "limit": limit}).all()
+            rows = conn.execute(sql, {"query": query}).all()
         return [
             SearchHit(
                 article_id=ArticleId(row.id),
@@ -678,6 +700,65 @@ class Store:
                     found.append((entity, int(row.shared)))
             return found
 
+    def stories(self, *, limit: int = 50, offset: int = 0) -> list[Story]:
+        """Stories, most recently active first."""
+        with self.engine.connect() as conn:
+            return story_store.list_stories(conn, limit=limit, offset=offset)
+
+    def story(self, story_id: int) -> tuple[Story, list[story_store.StoryArticle]]:
+        """One story and its members, oldest first. Raises ``NotFound``."""
+        with self.engine.connect() as conn:
+            found = story_store.load_story(conn, story_id)
+        if found is None:
+            raise NotFound(f"no story {story_id}")
+        return found
+
+    def story_view(self, story_id: int, *, now: datetime | None = None) -> StoryView:
+        """The story's view (#8): the stored one when fresh, else computed now and stored.
+
+        Raises ``NotFound`` for an unknown story.
+        """
+        with self.engine.connect() as conn:
+            if story_store.load_story(conn, story_id) is None:
+                raise NotFound(f"no story {story_id}")
+            stored = story_view_store.load_view(conn, story_id)
+        if stored is not None:
+            return stored
+        self.refresh_story_views([story_id], now=now)
+        with self.engine.connect() as conn:
+            fresh = story_view_store.load_view(conn, story_id)
+            if fresh is None:  # the story changed again meanwhile: serve what it is now
+                ((_id, view, _at),) = story_view_store.refresh_views(conn, [story_id])
+                return view
+            return fresh
+
+    def refresh_story_views(
+        self, story_ids: Sequence[int] | None = None, *, now: datetime | None = None
+    ) -> int:
+        """Recompute the views of stories that changed since their view was computed (all
+        stale stories, or the stale ones among ``story_ids``); returns how many were. Views are
+        built outside the write transaction and each is saved only if its story did not change
+        in between. Called once at the end of ``ingest``/``reprocess``, not per document."""
+        when = now or datetime.now(UTC)
+        with self.engine.connect() as conn:
+            stale = story_view_store.stale_story_ids(conn, story_ids)
+            built = story_view_store.refresh_views(conn, stale)
+        if not built:
+            return 0
+        saved = 0
+        with self._write() as conn:
+            for story_id, view, updated_at in built:
+                current = conn.execute(
+                    sa.select(stories.c.updated_at).where(stories.c.id == story_id)
+                ).scalar_one_or_none()
+                if current != updated_at:
+                    continue
+                story_view_store.save_view(
+                    conn, story_id, view, story_updated_at=updated_at, now=when
+                )
+                saved += 1
+        return saved
+
     def counts(self) -> dict[str, int]:
         """Row counts for a status line: raw documents, articles, duplicates, sources, …"""
         queries = {
@@ -691,6 +772,7 @@ class Store:
             "feeds": sa.select(sa.func.count()).select_from(feeds),
             "entities": sa.select(sa.func.count(sa.distinct(article_entities.c.entity_id))),
             "mentions": sa.select(sa.func.count()).select_from(mentions),
+            "stories": sa.select(sa.func.count()).select_from(stories),
             "quarantined": sa.select(sa.func.count())
             .select_from(quarantine)
             .where(quarantine.c.resolved_at.is_(None)),

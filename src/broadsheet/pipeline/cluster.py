@@ -1,0 +1,361 @@
+"""Online story clustering: features and scoring of (article, candidate story), pure.
+
+An article becomes a ``Signal``: a unit tf-idf vector of title and body (title words count
+twice), a unit vector of the title alone, a unit vector over the entities it names (sublinear
+mention count times the entity's idf, so the people and places an article is about weigh most)
+and when it was published. A story is a ``StoryState``: the running sums of its members' word
+and entity vectors (the centroids, cut to their heaviest ``CENTROID_TERMS`` terms and
+``CENTROID_ENTITIES`` entities), how many members name each entity, its size and time span.
+``features`` compares the two: the mean similarity of the article to the story's members (the
+dot product with a running sum divided by the story size: average linkage, which keeps a loose
+story from swallowing a near-miss), the tf-idf cosine of body and title against the centroid, the
+time gap and the story size. ``ClusterModel.score`` is a logistic model over them whose weights
+and threshold ``broadsheet train clusterer`` fits on ECB+ train/dev (``data/clusterer_model.json``).
+``choose`` joins the best candidate above the threshold, else the article opens a new story.
+Document frequencies come from the store (``store/stories.py``), never from re-reading it.
+``MemoryClusterer`` runs the same steps over dicts, for fitting and baselines.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "CENTROID_ENTITIES",
+    "CENTROID_TERMS",
+    "FEATURES",
+    "INDEX_TERMS",
+    "QUERY_TERMS",
+    "ClusterModel",
+    "MemoryClusterer",
+    "Signal",
+    "StoryState",
+    "add_member",
+    "choose",
+    "cosine_to",
+    "entity_key",
+    "features",
+    "index_terms",
+    "load_model",
+    "make_signal",
+    "new_story",
+    "term_counts",
+    "unit_vector",
+]
+
+FEATURES = ("avg_body", "avg_entity", "cos_body", "cos_title", "time_gap", "size")
+CENTROID_TERMS = 200  # terms kept in a story's centroid
+CENTROID_ENTITIES = 100  # entities kept in a story's entity centroid
+INDEX_TERMS = 30  # of which the heaviest are in the inverted index (story_terms)
+QUERY_TERMS = 15  # an article's heaviest terms used to look up candidate stories
+MAX_CANDIDATES = 20
+_DAY_HOURS = 24.0
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_STOP = frozenset(
+    """the and for that with was were are has have had his her its their they them this these
+    those from but not been will would could should said says say after before about into over
+    than then there here when what which who whom whose where while also more most some such only
+    other any all can may might must one two three new first last year years just like very out
+    our your you she him because being does did done how why per off onto upon under again
+    against between during each few further once same both own too now get got make made many
+    much told according including since until within without would""".split()
+)
+
+
+def term_counts(text: str) -> Counter[str]:
+    """Lower-cased words of three letters or more, stop words out, a plural ``s`` folded."""
+    counts: Counter[str] = Counter()
+    for match in _WORD.finditer(text.casefold()):
+        word = match.group()
+        if word in _STOP:
+            continue
+        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        counts[word] += 1
+    return counts
+
+
+def unit_vector(counts: Mapping[str, int], df: Mapping[str, int], n_docs: int) -> dict[str, float]:
+    """Sublinear tf times smoothed idf, scaled to length 1 (empty when there are no terms)."""
+    vector = {
+        term: (1.0 + math.log(tf)) * (math.log((n_docs + 1) / (df.get(term, 0) + 1)) + 1.0)
+        for term, tf in counts.items()
+        if tf > 0
+    }
+    norm = math.sqrt(sum(v * v for v in vector.values()))
+    return {t: v / norm for t, v in vector.items()} if norm else {}
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What clustering needs of one article."""
+
+    vector: Mapping[str, float]
+    title_vector: Mapping[str, float]
+    entity_vector: Mapping[int, float]
+    entities: frozenset[int]
+    published_at: datetime
+    title: str
+    language: str | None = None
+
+    def query_terms(self) -> list[str]:
+        """The heaviest terms and every entity, as keys of the inverted index."""
+        top = sorted(self.vector.items(), key=lambda kv: (-kv[1], kv[0]))[:QUERY_TERMS]
+        return [t for t, _ in top] + [entity_key(e) for e in sorted(self.entities)]
+
+
+def entity_key(entity_id: int) -> str:
+    """An entity as a key of the document frequencies and of the inverted index."""
+    return f"e:{entity_id}"
+
+
+def make_signal(
+    title: str,
+    body: str,
+    entities: Mapping[int, int],
+    published_at: datetime,
+    df: Mapping[str, int],
+    n_docs: int,
+    language: str | None = None,
+) -> Signal:
+    """``entities`` maps each entity id the article names to its number of mentions; ``df``
+    holds document frequencies of words and of entities (``entity_key``) over ``n_docs``."""
+    title_counts = term_counts(title)
+    counts = term_counts(body) + title_counts + title_counts
+    by_key = unit_vector({entity_key(e): max(1, n) for e, n in entities.items()}, df, n_docs)
+    return Signal(
+        vector=unit_vector(counts, df, n_docs),
+        title_vector=unit_vector(title_counts, df, n_docs),
+        entity_vector={int(k[2:]): w for k, w in by_key.items()},
+        entities=frozenset(entities),
+        published_at=published_at,
+        title=title,
+        language=language,
+    )
+
+
+@dataclass(slots=True)
+class StoryState:
+    """A story as clustering sees it; ``key`` is its id (or an index in memory)."""
+
+    key: int
+    centroid: dict[str, float]
+    entity_centroid: dict[int, float]
+    entities: dict[int, int]
+    size: int
+    first_seen: datetime
+    last_seen: datetime
+    title: str = ""
+    title_score: float = -1.0
+
+
+def cosine_to(vector: Mapping[str, float], centroid: Mapping[str, float]) -> float:
+    norm = math.sqrt(sum(v * v for v in centroid.values()))
+    if not norm or not vector:
+        return 0.0
+    small, large = (vector, centroid) if len(vector) < len(centroid) else (centroid, vector)
+    return sum(w * large.get(t, 0.0) for t, w in small.items()) / norm
+
+
+def _dot(a: Mapping[Any, float], b: Mapping[Any, float]) -> float:
+    small, large = (a, b) if len(a) < len(b) else (b, a)
+    return sum(w * large.get(t, 0.0) for t, w in small.items())
+
+
+def features(signal: Signal, story: StoryState) -> list[float]:
+    """The model's inputs, in ``FEATURES`` order."""
+    size = max(story.size, 1)
+    body = _dot(signal.vector, story.centroid)
+    norm = math.sqrt(sum(v * v for v in story.centroid.values()))
+    hours = abs((signal.published_at - story.last_seen).total_seconds()) / 3600.0
+    if story.first_seen <= signal.published_at <= story.last_seen:
+        hours = 0.0
+    return [
+        body / size,
+        _dot(signal.entity_vector, story.entity_centroid) / size,
+        body / norm if norm else 0.0,
+        _dot(signal.title_vector, story.centroid) / norm if norm else 0.0,
+        math.log1p(hours / _DAY_HOURS),
+        math.log1p(story.size),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterModel:
+    """A logistic model over ``FEATURES`` and the probability above which an article joins."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    window_days: float = 7.0
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def score(self, values: Sequence[float]) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, values, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "features": list(FEATURES),
+            "weights": [round(w, 6) for w in self.weights],
+            "bias": round(self.bias, 6),
+            "threshold": round(self.threshold, 4),
+            "window_days": self.window_days,
+            **dict(self.meta),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ClusterModel:
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"clusterer model features {data['features']} are not {FEATURES}")
+        meta = {
+            k: v
+            for k, v in data.items()
+            if k not in {"features", "weights", "bias", "threshold", "window_days"}
+        }
+        return cls(
+            weights=tuple(float(w) for w in data["weights"]),
+            bias=float(data["bias"]),
+            threshold=float(data["threshold"]),
+            window_days=float(data.get("window_days", 7.0)),
+            meta=meta,
+        )
+
+
+_MODEL: ClusterModel | None = None
+
+
+def load_model() -> ClusterModel:
+    """The shipped model (``broadsheet/data/clusterer_model.json``), read once."""
+    global _MODEL
+    if _MODEL is None:
+        text = resources.files("broadsheet.data").joinpath("clusterer_model.json").read_text()
+        _MODEL = ClusterModel.from_json(json.loads(text))
+    return _MODEL
+
+
+def choose(
+    signal: Signal, candidates: Iterable[StoryState], model: ClusterModel
+) -> tuple[StoryState | None, float]:
+    """The best candidate and its score if it clears the threshold, else (None, best score)."""
+    best: StoryState | None = None
+    best_score = 0.0
+    for story in candidates:
+        value = model.score(features(signal, story))
+        if value > best_score or (value == best_score and best and story.key < best.key):
+            best, best_score = story, value
+    if best is None or best_score < model.threshold:
+        return None, best_score
+    return best, best_score
+
+
+def add_member(story: StoryState, signal: Signal) -> None:
+    """Fold one (non-duplicate) article into the story's running statistics."""
+    centroid = dict(story.centroid)
+    for term, weight in signal.vector.items():
+        centroid[term] = centroid.get(term, 0.0) + weight
+    if len(centroid) > CENTROID_TERMS:
+        kept = sorted(centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
+        centroid = dict(kept)
+    story.centroid = centroid
+    entity_centroid = dict(story.entity_centroid)
+    for entity, weight in signal.entity_vector.items():
+        entity_centroid[entity] = entity_centroid.get(entity, 0.0) + weight
+    if len(entity_centroid) > CENTROID_ENTITIES:
+        kept_entities = sorted(entity_centroid.items(), key=lambda kv: (-kv[1], kv[0]))
+        entity_centroid = dict(kept_entities[:CENTROID_ENTITIES])
+    story.entity_centroid = entity_centroid
+    for entity in signal.entities:
+        story.entities[entity] = story.entities.get(entity, 0) + 1
+    story.size += 1
+    story.first_seen = min(story.first_seen, signal.published_at)
+    story.last_seen = max(story.last_seen, signal.published_at)
+    # The most central headline: the member title closest to the centroid as it stands.
+    centrality = cosine_to(signal.title_vector, centroid)
+    if centrality > story.title_score or not story.title:
+        story.title, story.title_score = signal.title, centrality
+
+
+def new_story(key: int, signal: Signal) -> StoryState:
+    story = StoryState(
+        key=key,
+        centroid={},
+        entity_centroid={},
+        entities={},
+        size=0,
+        first_seen=signal.published_at,
+        last_seen=signal.published_at,
+    )
+    add_member(story, signal)
+    return story
+
+
+def index_terms(story: StoryState) -> dict[str, float]:
+    """What the inverted index holds for a story: its heaviest terms and its entities."""
+    norm = math.sqrt(sum(v * v for v in story.centroid.values())) or 1.0
+    top = sorted(story.centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:INDEX_TERMS]
+    terms = {t: w / norm for t, w in top}
+    size = max(story.size, 1)
+    terms.update({entity_key(e): n / size for e, n in story.entities.items()})
+    return terms
+
+
+@dataclass(slots=True)
+class MemoryClusterer:
+    """The online algorithm over in-memory state: the same signals, retrieval keys and scoring
+    as the store (``store/stories.py``), for fitting and measuring without a database."""
+
+    model: ClusterModel
+    df: Counter[str] = field(default_factory=Counter)
+    n_docs: int = 0
+    stories: list[StoryState] = field(default_factory=list)
+    postings: dict[str, set[int]] = field(default_factory=dict)
+
+    def signal(
+        self, title: str, body: str, entities: Mapping[int, int], published_at: datetime
+    ) -> Signal:
+        signal = make_signal(title, body, entities, published_at, self.df, self.n_docs)
+        self.n_docs += 1
+        self.df.update(set(term_counts(body)) | set(term_counts(title)))
+        self.df.update(entity_key(e) for e in entities)
+        return signal
+
+    def candidates(self, signal: Signal) -> list[StoryState]:
+        hits: Counter[int] = Counter()
+        for term in signal.query_terms():
+            for key in self.postings.get(term, ()):
+                hits[key] += 1
+        window = self.model.window_days * _DAY_HOURS * 3600
+        found = [
+            self.stories[key]
+            for key, _ in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
+            if abs((signal.published_at - self.stories[key].last_seen).total_seconds()) <= window
+        ]
+        return found[:MAX_CANDIDATES]
+
+    def add(self, signal: Signal) -> int:
+        """Assign one article; returns its story's key."""
+        story, _score = choose(signal, self.candidates(signal), self.model)
+        return self.place(signal, None if story is None else story.key)
+
+    def place(self, signal: Signal, key: int | None) -> int:
+        """Put the article in story ``key`` (a new story when None); returns the key."""
+        if key is None:
+            story = new_story(len(self.stories), signal)
+            self.stories.append(story)
+        else:
+            story = self.stories[key]
+            for term in index_terms(story):
+                self.postings.get(term, set()).discard(story.key)
+            add_member(story, signal)
+        for term in index_terms(story):
+            self.postings.setdefault(term, set()).add(story.key)
+        return story.key

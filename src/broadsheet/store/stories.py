@@ -1,0 +1,352 @@
+"""Stories in the store: online assignment of articles, inside the ingest batch's transaction.
+
+``assign`` runs at the end of ``write_batch`` (after ``dedupe.relink``) over the batch's new and
+changed full-text articles in arrival order. An article that already belongs to a story keeps it
+(so reprocess never renumbers stories). A duplicate joins its original's story without touching
+the centroid or counting as another outlet. Any other article is turned into a ``Signal`` with
+document frequencies read for its own terms only (``term_df``), candidate stories of its language
+active within the model's time window are looked up in the inverted index (``story_terms``), and
+``pipeline.cluster.choose`` decides. The batch's write transaction (``BEGIN IMMEDIATE`` on SQLite)
+serialises clustering between processes, so two ingests never open two stories for one event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from broadsheet.model import ArticleId, Story, StoryId
+from broadsheet.store.schema import article_entities, articles, sources, stories, story_terms
+from broadsheet.store.schema import term_df as term_df_table
+
+if TYPE_CHECKING:
+    from broadsheet.pipeline import cluster
+
+__all__ = ["StoryArticle", "assign", "list_stories", "load_story", "story_articles"]
+
+_CHUNK = 500
+_DOCS = ""  # the term_df row that counts the articles clustered so far
+
+
+@dataclass(frozen=True, slots=True)
+class StoryArticle:
+    """A member of a story as the story page lists it."""
+
+    id: ArticleId
+    source: str
+    title: str
+    published_at: datetime
+    duplicate_of: ArticleId | None
+
+
+# Statements built once (expanding IN lists): clustering runs them for every article, and
+# building and compiling a fresh statement each time cost more than running it.
+_DF_QUERY = sa.select(term_df_table.c.term, term_df_table.c.df).where(
+    term_df_table.c.term.in_(sa.bindparam("terms", expanding=True))
+)
+_HITS = sa.func.count(story_terms.c.term).label("hits")
+_CANDIDATE_QUERY = (
+    sa.select(story_terms.c.story_id, _HITS)
+    .join(stories, stories.c.id == story_terms.c.story_id)
+    .where(
+        story_terms.c.term.in_(sa.bindparam("keys", expanding=True)),
+        story_terms.c.last_seen >= sa.bindparam("since"),
+        sa.func.coalesce(stories.c.language, "") == sa.bindparam("language"),
+        stories.c.first_seen <= sa.bindparam("until"),
+    )
+    .group_by(story_terms.c.story_id)
+    .order_by(sa.desc("hits"), story_terms.c.story_id)
+    .limit(sa.bindparam("limit"))
+)
+_STORIES_QUERY = sa.select(stories).where(stories.c.id.in_(sa.bindparam("ids", expanding=True)))
+_UPSERTS: dict[str, Any] = {}
+
+
+def _doc_freqs(conn: Connection, terms: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(terms), _CHUNK):
+        rows = conn.execute(_DF_QUERY, {"terms": list(terms[start : start + _CHUNK])})
+        found.update({row.term: int(row.df) for row in rows})
+    return found
+
+
+def _count_terms(conn: Connection, terms: Iterable[str]) -> None:
+    rows = [{"term": t, "df": 1} for t in sorted(set(terms) | {_DOCS})]
+    dialect = conn.dialect.name
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        insert: Any = (postgresql if dialect == "postgresql" else sqlite).insert(term_df_table)
+        statement = _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=[term_df_table.c.term], set_={"df": term_df_table.c.df + 1}
+        )
+    for start in range(0, len(rows), _CHUNK):
+        conn.execute(statement, rows[start : start + _CHUNK])
+
+
+def _state(row: Any) -> cluster.StoryState:
+    from broadsheet.pipeline import cluster  # here: the pipeline imports the store
+
+    return cluster.StoryState(
+        key=int(row.id),
+        centroid={str(k): float(v) for k, v in row.centroid.items()},
+        entity_centroid={int(k): float(v) for k, v in row.entity_centroid.items()},
+        entities={int(k): int(v) for k, v in row.entities.items()},
+        size=int(row.size),
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        title=row.title,
+        title_score=float(row.title_score),
+    )
+
+
+def _candidates(
+    conn: Connection, signal: cluster.Signal, model: cluster.ClusterModel
+) -> list[cluster.StoryState]:
+    from broadsheet.pipeline import cluster  # here: the pipeline imports the store
+
+    keys = signal.query_terms()
+    if not keys:
+        return []
+    window = timedelta(days=model.window_days)
+    params = {
+        "keys": keys,
+        "since": signal.published_at - window,
+        "until": signal.published_at + window,
+        "language": signal.language or "",
+        "limit": cluster.MAX_CANDIDATES,
+    }
+    ids = [int(row.story_id) for row in conn.execute(_CANDIDATE_QUERY, params)]
+    if not ids:
+        return []
+    rows = conn.execute(_STORIES_QUERY, {"ids": ids}).all()
+    by_id = {int(row.id): _state(row) for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _save(
+    conn: Connection, story: cluster.StoryState, title_article: int | None, now: datetime
+) -> None:
+    from broadsheet.pipeline import cluster  # here: the pipeline imports the store
+
+    values = {
+        "title": story.title,
+        "title_score": story.title_score,
+        "first_seen": story.first_seen,
+        "last_seen": story.last_seen,
+        "size": story.size,
+        "centroid": {k: round(v, 5) for k, v in story.centroid.items()},
+        "entity_centroid": {str(k): round(v, 5) for k, v in story.entity_centroid.items()},
+        "entities": {str(k): v for k, v in story.entities.items()},
+        "updated_at": now,
+    }
+    if title_article is not None:
+        values["title_article_id"] = title_article
+    conn.execute(stories.update().where(stories.c.id == story.key).values(**values))
+    conn.execute(story_terms.delete().where(story_terms.c.story_id == story.key))
+    terms = cluster.index_terms(story)
+    if terms:
+        conn.execute(
+            story_terms.insert(),
+            [
+                {"story_id": story.key, "term": t, "weight": w, "last_seen": story.last_seen}
+                for t, w in terms.items()
+            ],
+        )
+
+
+def _recount(conn: Connection, story_id: int) -> None:
+    """Members (duplicates included) and distinct outlets (duplicates left out)."""
+    members = sa.select(sa.func.count()).where(articles.c.story_id == story_id).scalar_subquery()
+    outlets = (
+        sa.select(sa.func.count(sa.distinct(articles.c.source_id)))
+        .where(articles.c.story_id == story_id, articles.c.duplicate_of.is_(None))
+        .scalar_subquery()
+    )
+    conn.execute(
+        stories.update()
+        .where(stories.c.id == story_id)
+        .values(article_count=members, source_count=outlets)
+    )
+
+
+def _open(conn: Connection, signal: cluster.Signal, article_id: int, now: datetime) -> StoryId:
+    story_id = conn.execute(
+        stories.insert().values(
+            language=signal.language,
+            title=signal.title,
+            title_article_id=article_id,
+            title_score=-1.0,
+            first_seen=signal.published_at,
+            last_seen=signal.published_at,
+            article_count=0,
+            source_count=0,
+            size=0,
+            centroid={},
+            entity_centroid={},
+            entities={},
+            created_at=now,
+            updated_at=now,
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]
+    return StoryId(int(story_id))
+
+
+def _assign_one(
+    conn: Connection, article_id: int, model: cluster.ClusterModel, now: datetime, depth: int = 0
+) -> StoryId | None:
+    from broadsheet.pipeline import cluster  # here: the pipeline imports the store
+
+    row = conn.execute(
+        sa.select(
+            articles.c.id,
+            articles.c.title,
+            articles.c.body,
+            articles.c.published_at,
+            articles.c.language,
+            articles.c.is_partial,
+            articles.c.duplicate_of,
+            articles.c.story_id,
+        ).where(articles.c.id == article_id)
+    ).one_or_none()
+    if row is None or row.is_partial:
+        return None
+    if row.story_id is not None:
+        return StoryId(row.story_id)
+    if row.duplicate_of is not None and depth < 3:
+        story_id = _assign_one(conn, row.duplicate_of, model, now, depth + 1)
+        if story_id is not None:
+            conn.execute(
+                articles.update().where(articles.c.id == article_id).values(story_id=story_id)
+            )
+            conn.execute(stories.update().where(stories.c.id == story_id).values(updated_at=now))
+            _recount(conn, story_id)
+            return story_id
+    named = {
+        int(e.entity_id): int(e.mentions)
+        for e in conn.execute(
+            sa.select(article_entities.c.entity_id, article_entities.c.mentions).where(
+                article_entities.c.article_id == article_id
+            )
+        )
+    }
+    title_counts = cluster.term_counts(row.title)
+    terms = sorted(set(cluster.term_counts(row.body)) | set(title_counts))
+    terms += [cluster.entity_key(e) for e in sorted(named)]
+    freqs = _doc_freqs(conn, [*terms, _DOCS])
+    signal = cluster.make_signal(
+        row.title,
+        row.body,
+        named,
+        row.published_at,
+        freqs,
+        freqs.get(_DOCS, 0),
+        language=row.language,
+    )
+    _count_terms(conn, terms)
+    story, _score = cluster.choose(signal, _candidates(conn, signal, model), model)
+    if story is None:
+        story = cluster.new_story(_open(conn, signal, article_id, now), signal)
+        title_article: int | None = article_id
+    else:
+        before = story.title
+        cluster.add_member(story, signal)
+        title_article = article_id if story.title is not before else None
+    _save(conn, story, title_article, now)
+    story_id = StoryId(story.key)
+    conn.execute(articles.update().where(articles.c.id == article_id).values(story_id=story_id))
+    _recount(conn, story_id)
+    return story_id
+
+
+def assign(
+    conn: Connection,
+    article_ids: Iterable[int],
+    *,
+    now: datetime,
+    model: cluster.ClusterModel | None = None,
+) -> dict[int, StoryId]:
+    """Give each article (in the order given) a story; returns the stories assigned."""
+    from broadsheet.pipeline import cluster  # here: the pipeline imports the store
+
+    model = model or cluster.load_model()
+    assigned: dict[int, StoryId] = {}
+    for article_id in article_ids:
+        story_id = _assign_one(conn, article_id, model, now)
+        if story_id is not None:
+            assigned[article_id] = story_id
+    return assigned
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def story_articles(conn: Connection, story_ids: Sequence[int]) -> dict[int, list[StoryArticle]]:
+    """The members of these stories, oldest publication first."""
+    found: dict[int, list[StoryArticle]] = {i: [] for i in story_ids}
+    for start in range(0, len(story_ids), _CHUNK):
+        query = (
+            sa.select(
+                articles.c.id,
+                articles.c.story_id,
+                articles.c.title,
+                articles.c.published_at,
+                articles.c.duplicate_of,
+                sources.c.name.label("source"),
+            )
+            .join(sources, sources.c.id == articles.c.source_id)
+            .where(articles.c.story_id.in_(story_ids[start : start + _CHUNK]))
+            .order_by(articles.c.published_at, articles.c.id)
+        )
+        for row in conn.execute(query):
+            found[int(row.story_id)].append(
+                StoryArticle(
+                    id=ArticleId(row.id),
+                    source=row.source,
+                    title=row.title,
+                    published_at=row.published_at,
+                    duplicate_of=ArticleId(row.duplicate_of) if row.duplicate_of else None,
+                )
+            )
+    return found
+
+
+def _story(row: Any, members: list[StoryArticle]) -> Story:
+    top = sorted(row.entities.items(), key=lambda kv: (-int(kv[1]), int(kv[0])))[:10]
+    return Story(
+        id=StoryId(row.id),
+        title=row.title,
+        language=row.language,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        article_ids=tuple(m.id for m in members),
+        sources=tuple(dict.fromkeys(m.source for m in members if m.duplicate_of is None)),
+        article_count=int(row.article_count),
+        source_count=int(row.source_count),
+        top_entity_ids=tuple(int(k) for k, _ in top),
+    )
+
+
+def list_stories(conn: Connection, *, limit: int = 50, offset: int = 0) -> list[Story]:
+    """Stories, most recently active first (ties: the bigger, then the newer)."""
+    rows = conn.execute(
+        sa.select(stories)
+        .order_by(stories.c.last_seen.desc(), stories.c.article_count.desc(), stories.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    members = story_articles(conn, [int(r.id) for r in rows])
+    return [_story(row, members[int(row.id)]) for row in rows]
+
+
+def load_story(conn: Connection, story_id: int) -> tuple[Story, list[StoryArticle]] | None:
+    row = conn.execute(sa.select(stories).where(stories.c.id == story_id)).one_or_none()
+    if row is None:
+        return None
+    members = story_articles(conn, [int(row.id)])[int(row.id)]
+    return _story(row, members), members
