@@ -1352,6 +1352,32 @@ def eval_clustering(ctx: click.Context, eval_dir: Path | None, as_json: bool) ->
     )
 
 
+@eval_group.command("ranking")
+@eval_dir_option
+@click.option(
+    "--users", type=click.IntRange(1), default=40, show_default=True, help="Simulated readers."
+)
+@json_option
+@click.pass_context
+@handle_errors
+def eval_ranking(ctx: click.Context, eval_dir: Path | None, users: int, as_json: bool) -> None:
+    """Personal ranking: simulated readers of three ECB+ test topics open stories of their
+    topics from their feed; NDCG@10 after 0, 10 and 50 opens, beside a recency-only feed.
+    The ranking learns only from the opens. Takes about a minute.
+
+    \b
+    Example:
+      broadsheet eval ranking --json
+    """
+    from broadsheet.evaluation.ranking import run_ranking_eval  # heavy: on demand
+
+    report = run_ranking_eval(_eval_dir(_app(ctx), eval_dir), users=users)
+    if as_json:
+        _emit_json(report)
+        return
+    _print_eval_sections(report, None)
+
+
 @eval_group.command("storyview")
 @eval_dir_option
 @json_option

@@ -56,6 +56,7 @@ def test_without_a_profile_big_and_fresh_stories_lead() -> None:
     ranked = run([story(1, outlets=1), story(2, outlets=9), story(3, outlets=9, hours_ago=72)])
     assert ids(ranked) == [2, 1, 3]
     assert ranked[0].reason == "9 outlets"
+    assert ranked[1].reason == "New to you"  # one outlet, nothing followed
     # Three half-lives cost 3 ln 2 ≈ 2.1: a 9-outlet story three days old falls below a fresh one.
     assert ids(run([story(3, outlets=9, hours_ago=72), story(4, outlets=2)]))[0] == 4
 

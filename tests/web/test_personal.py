@@ -33,6 +33,7 @@ def reader(demo_settings, demo_store) -> TestClient:
         data={"name": name, "password": PASSWORD, "csrf_token": csrf_of(page.text), "next": "/"},
     )
     assert response.status_code == 303
+    client.user_name = name
     return client
 
 
@@ -106,6 +107,14 @@ def test_a_read_story_sinks_and_a_hidden_one_goes(reader, demo_store) -> None:
     second = after[0]
     _post(reader, f"/stories/{second}/feedback", kind="hidden", next="/")
     assert second not in _front(reader)
+    # Like is a button on the story page; it is recorded as the reader's feedback.
+    page = reader.get(f"/stories/{big.id}").text
+    assert 'name="kind" value="liked"' in page
+    _post(reader, f"/stories/{big.id}/feedback", page=f"/stories/{big.id}", kind="liked")
+    user_id = Accounts(demo_store).user(reader.user_name).id
+    kinds = [k.value for k, _ in Personal(demo_store).feedback(user_id)]
+    assert kinds[-1] == "liked" and kinds.count("opened") >= 2 and "hidden" in kinds
+    assert reader.post(f"/stories/{big.id}/feedback", data={"kind": "liked"}).status_code == 403
 
 
 def test_topics_are_created_shown_followed_and_private(reader, demo_settings, demo_store) -> None:
@@ -162,6 +171,10 @@ def test_topics_are_created_shown_followed_and_private(reader, demo_settings, de
     bob_token = csrf_of(other.get("/topics").text)
     edit = other.post(topic_path, data={"csrf_token": bob_token, "name": "x", "entities": "1"})
     assert edit.status_code == 404
+    follow = other.post(
+        "/follows", data={"csrf_token": bob_token, "kind": "topic", "target": str(topic_id)}
+    )
+    assert follow.status_code == 404
     bad = reader.post("/topics", data={"csrf_token": token, "name": "Nothing", "entities": ""})
     assert bad.status_code == 400 and "at least one entity or keyword" in bad.text
 

@@ -10,7 +10,8 @@ organisation and place mentions that carry a capitalised word (``Warren Jeffs``,
 keyed by their lower-cased text: the annotated spans stand in for our NER, and neither the
 cross-document chain ids nor the topic or event labels are used.
 
-A simulated reader is interested in two topics (seeded). Their feed is ranked at read time;
+A simulated reader is interested in three ECB+ test topics (seeded) and sees the pool with its
+own seeded times and outlet counts. Their feed is ranked at read time;
 they scan its top 10 from the top and open each story of their topics with probability 0.7 until
 they open one (a cascade click model); when none of the ten is for them, they find one of their
 topics' stories elsewhere (a search, a link) and open it. Every open is feedback (``opened``) and
@@ -24,6 +25,7 @@ run, facing the same reader: the recency-only feed (newest first; read stories a
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import math
@@ -111,20 +113,33 @@ def build_pool(eval_dir: Path, *, seed: int = SEED) -> list[_Item]:
         peak = max(mentions.values(), default=1)
         host = urlsplit(doc["url"]).hostname if doc.get("url") else None
         outlet = host or f"outlet-{rng.randrange(OUTLETS)}"
-        # Outlet counts: most stories small, a few big (about 1/k of stories have k or more).
-        source_count = min(10, int(1 / (1 - rng.random() * 0.9)))
         candidate = ranking.Candidate(
             story_id=n + 1,
             title=str(doc["title"]),
-            last_seen=NOW - timedelta(hours=rng.uniform(0, 72)),
-            source_count=source_count,
-            article_count=source_count,
+            last_seen=NOW,
+            source_count=1,
             entity_shares={e: c / peak for e, c in mentions.items()},
             source_ids=frozenset({outlet_ids.setdefault(outlet, len(outlet_ids) + 1)}),
             terms=frozenset(t for t, _ in top),
         )
         items.append(_Item(candidate, int(doc["topic"])))
-    return items
+    return reshuffle(items, rng)
+
+
+def reshuffle(items: Sequence[_Item], rng: random.Random) -> list[_Item]:
+    """The same stories with new seeded times (within 72 hours) and outlet counts (most small:
+    about 1/k of the stories have k outlets or more, at most 10)."""
+    found = []
+    for item in items:
+        source_count = min(10, int(1 / (1 - rng.random() * 0.9)))
+        candidate = dataclasses.replace(
+            item.candidate,
+            last_seen=NOW - timedelta(hours=rng.uniform(0, 72)),
+            source_count=source_count,
+            article_count=source_count,
+        )
+        found.append(_Item(candidate, item.topic))
+    return found
 
 
 def ndcg_at_k(ranked: Sequence[int], relevant: set[int], k: int = K) -> float:
@@ -218,9 +233,12 @@ def run_ranking_eval(eval_dir: Path, *, users: int = USERS, seed: int = SEED) ->
     sizes = Counter(i.topic for i in items)
     for user in range(users):
         topics = reader_topics(sizes, test_topics, pick)
+        # Each reader sees the pool with its own times and outlet counts: a non-personal feed's
+        # top 10 would otherwise be the same ten stories for every reader.
+        pool = reshuffle(items, random.Random(seed + 1 + user))
         for name, feed in systems.items():
             # The same reader (same click draws) faces each system.
-            scores = simulate(items, topics, feed, random.Random(seed * 1000 + user))
+            scores = simulate(pool, topics, feed, random.Random(seed * 1000 + user))
             for clicks, value in scores.items():
                 results[name][clicks].append(value)
     return {

@@ -21,6 +21,7 @@ Mutes always win: a story that matches any mute, or that the user hid, is never 
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,7 +70,7 @@ _FEEDBACK_STEP = {FeedbackKind.OPENED: 1.0, FeedbackKind.LIKED: 1.5, FeedbackKin
 # vector, because a reader of three topics has three directions, and their sum resembles none.
 # 5 and 3: with simulated readers of the ECB+ *train* topics, LEARNED_SCALE 2 and 3 gave lower
 # NDCG@10 after 10 and 50 opens (see docs/ranking.md); the test topics were not used.
-LEARNED_SCALE = 5.0
+LEARNED_SCALE = 20.0
 LEARNED_NEIGHBOURS = 3
 
 
@@ -274,9 +275,12 @@ class _Neighbours:
         self.norms: list[float] = []
         self.steps: list[float] = []
         for n, (kind, keys) in enumerate(feedback):
-            self.norms.append(1 / math.sqrt(len(keys)) if keys else 0.0)
+            # Entities and words only: an outlet is in nearly every story a reader opens, so it
+            # would make every story a neighbour of every other (outlets are followed instead).
+            about = [k for k in keys if not k.startswith("s:")]
+            self.norms.append(1 / math.sqrt(len(about)) if about else 0.0)
             self.steps.append(_FEEDBACK_STEP.get(kind, 0.0))
-            for key in keys:
+            for key in about:
                 self.postings.setdefault(key, []).append(n)
 
     def similarity(self, candidate: Candidate) -> float:
@@ -285,21 +289,22 @@ class _Neighbours:
         if not self.postings:
             return 0.0
         keys = [f"e:{e}" for e in candidate.entity_shares]
-        keys += [f"s:{s}" for s in candidate.source_ids]
         keys += [f"t:{t}" for t in candidate.terms]
         dots: dict[int, float] = {}
+        postings, norms, steps = self.postings, self.norms, self.steps
         for key in keys:
-            for n in self.postings.get(key, ()):
-                dots[n] = dots.get(n, 0.0) + self.norms[n]
+            for n in postings.get(key, ()):
+                dots[n] = dots.get(n, 0.0) + norms[n]
         if not dots:
             return 0.0
-        scale = 1 / math.sqrt(max(candidate.key_count, len(keys)))
-        liked = sorted(
-            (min(1.0, d * scale * self.steps[n]) for n, d in dots.items() if self.steps[n] > 0),
-            reverse=True,
+        outlets = len(candidate.source_ids)
+        scale = 1 / math.sqrt(max(candidate.key_count - outlets, len(keys)))
+        liked = heapq.nlargest(
+            LEARNED_NEIGHBOURS, (d * steps[n] for n, d in dots.items() if steps[n] > 0)
         )
-        hidden = max((d * scale for n, d in dots.items() if self.steps[n] < 0), default=0.0)
-        return sum(liked[:LEARNED_NEIGHBOURS]) / LEARNED_NEIGHBOURS - hidden
+        hidden = max((d for n, d in dots.items() if steps[n] < 0), default=0.0)
+        near = sum(min(1.0, d * scale) for d in liked) / LEARNED_NEIGHBOURS
+        return near - hidden * scale
 
 
 def _score(
@@ -363,7 +368,8 @@ def _score(
     shown = [t.label for t in terms if t.label and t.label != "read"]
     if is_stale:
         shown.append("you read it")
-    reason = " · ".join(shown) if shown else "Latest"
+    # Nothing to name (one outlet, no follow): all it has going for it is that it is unread.
+    reason = " · ".join(shown) if shown else "New to you"
     return RankedStory(candidate.story_id, score, reason, tuple(terms), interest, is_stale)
 
 

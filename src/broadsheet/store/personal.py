@@ -14,7 +14,9 @@ features are then read in three set-based queries.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -61,12 +63,17 @@ CANDIDATE_WINDOW = timedelta(days=7)
 # The general part of every feed: enough for a front page of 30 after mutes and read stories.
 IMPORTANT_CANDIDATES = 60
 LATEST_CANDIDATES = 30
+# The most-covered stories are taken from the last day (one half-life at the default): sorting
+# a whole week by outlets cost 7 ms at 2,000 stories a day, and an older big story has lost
+# half its score or more to freshness.
+IMPORTANT_WINDOW = timedelta(days=1)
 # Stories matching follows that are scored in full: the heaviest-matched, newest first among
-# equals. Five times the front page, so mutes and read stories cannot empty it.
-MATCHED_CANDIDATES = 150
+# equals. Over three times the front page, so mutes and read stories cannot empty it (the
+# most-covered and newest of the window come on top).
+MATCHED_CANDIDATES = 100
 # Per followed key or outlet, its latest stories of the window: a follow of a big outlet or a
 # common entity must not pull thousands of candidates (the feed shows 30).
-PER_KEY_CANDIDATES = 100
+PER_KEY_CANDIDATES = 30
 # Feedback events that teach the profile: the newest 500 (older tastes fade out of it).
 FEEDBACK_EVENTS = 500
 # Learned keys that also fetch candidates: the heaviest 20 positive ones.
@@ -149,6 +156,7 @@ class Personal:
         # Learned key weights per user, with the feedback events they were learned from: reused
         # until the user gives new feedback (learning reads every event's story).
         self._learned: dict[int, tuple[tuple[tuple[FeedbackKind, int], ...], _Learned]] = {}
+        self._lock = threading.Lock()
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -452,8 +460,12 @@ class Personal:
                 found.append(ranking.Interest(f.kind, f.target, weight, label))
         return found
 
-    def profile(self, user_id: int, *, now: datetime) -> ranking.Profile:
-        """Everything ranking needs to know of one user (only their own rows are read)."""
+    def profile(
+        self, user_id: int, *, now: datetime, story_ids: Collection[int] | None = None
+    ) -> ranking.Profile:
+        """Everything ranking needs to know of one user (only their own rows are read); read
+        marks only of ``story_ids`` when given (the feed's candidates), else of the last two
+        weeks."""
         with self.engine.connect() as conn:
             follow_rows = [
                 Follow(
@@ -466,17 +478,7 @@ class Personal:
                 )
                 for r in conn.execute(sa.select(follows).where(follows.c.user_id == user_id))
             ]
-            marks = {
-                int(r.story_id): ranking.ReadMark(
-                    int(r.story_id), r.read_at, int(r.source_count), int(r.conflict_count)
-                )
-                for r in conn.execute(
-                    sa.select(read_marks).where(
-                        read_marks.c.user_id == user_id,
-                        read_marks.c.read_at >= _anchor(conn, now) - 2 * CANDIDATE_WINDOW,
-                    )
-                )
-            }
+            marks = self._read_marks(conn, user_id, now=now, story_ids=story_ids)
         events = self.feedback(user_id)
         hidden = frozenset(s for k, s in events if k is FeedbackKind.HIDDEN)
         learned: dict[str, float] = {}
@@ -491,9 +493,10 @@ class Personal:
             # The strongest LEARNED_KEYS only look up candidates: the rest cost reads.
             learned = dict(sorted(learned.items(), key=lambda kv: -abs(kv[1]))[:LEARNED_KEYS])
             keyed = tuple((k, ranking.story_keys(c)) for k, c in pairs)
-            if len(self._learned) >= _LEARNED_CACHE_USERS:
-                self._learned.pop(next(iter(self._learned)))
-            self._learned[user_id] = (tuple(events), (learned, keyed))
+            with self._lock:  # requests run in a thread pool
+                if len(self._learned) >= _LEARNED_CACHE_USERS:
+                    self._learned.pop(next(iter(self._learned)))
+                self._learned[user_id] = (tuple(events), (learned, keyed))
         return ranking.Profile(
             follows=self.interests(follow_rows),
             mutes=self.interests(self.mutes(user_id)),
@@ -502,6 +505,29 @@ class Personal:
             hidden=hidden,
             feedback=keyed,
         )
+
+    @staticmethod
+    def _read_marks(
+        conn: Connection, user_id: int, *, now: datetime, story_ids: Collection[int] | None
+    ) -> dict[int, ranking.ReadMark]:
+        query = sa.select(read_marks).where(read_marks.c.user_id == user_id)
+        if story_ids is None:
+            rows = conn.execute(
+                query.where(read_marks.c.read_at >= _anchor(conn, now) - 2 * CANDIDATE_WINDOW)
+            ).all()
+        else:
+            ids = sorted(story_ids)
+            rows = [
+                r
+                for chunk in _chunks(ids)
+                for r in conn.execute(query.where(read_marks.c.story_id.in_(chunk)))
+            ]
+        return {
+            int(r.story_id): ranking.ReadMark(
+                int(r.story_id), r.read_at, int(r.source_count), int(r.conflict_count)
+            )
+            for r in rows
+        }
 
     def candidate_ids(self, profile: ranking.Profile, *, now: datetime) -> set[int]:
         """Stories worth scoring for ``profile`` (see the module docstring): of the window's
@@ -533,7 +559,8 @@ class Personal:
         for w, key in positive[:LEARNED_LOOKUPS]:
             weights[key if key.startswith("e:") else key[2:]] += w
         with self.engine.connect() as conn:
-            cutoff = _anchor(conn, now) - CANDIDATE_WINDOW
+            anchor = _anchor(conn, now)
+            cutoff = anchor - CANDIDATE_WINDOW
             # Built as SQL text: constructing the same union with SQLAlchemy Core objects cost
             # more than running it (about 10 ms for 50 follows). Keys and weights are bound.
             lookups: list[str] = []
@@ -568,7 +595,7 @@ class Personal:
             general = sa.union_all(
                 sa.select(
                     sa.select(stories.c.id)
-                    .where(stories.c.last_seen >= cutoff)
+                    .where(stories.c.last_seen >= anchor - IMPORTANT_WINDOW)
                     .order_by(stories.c.source_count.desc(), stories.c.last_seen.desc())
                     .limit(IMPORTANT_CANDIDATES)
                     .subquery()
@@ -642,25 +669,31 @@ class Personal:
                 # IN list of hundreds of keys made SQLite probe every (story, key) pair.
                 wanted = None if keys is None else set(keys)
                 key_counts: Counter[int] = Counter()
-                for row in conn.execute(term_query):
-                    key_counts[int(row.story_id)] += 1
-                    if wanted is not None and row.term not in wanted:
+                for story_id, term, weight in conn.execute(term_query):
+                    key_counts[story_id] += 1
+                    if wanted is not None and term not in wanted:
                         continue
-                    if row.term.startswith("e:"):
-                        shares[int(row.story_id)][int(row.term[2:])] = float(row.weight)
+                    if term.startswith("e:"):
+                        shares[story_id][int(term[2:])] = float(weight)
                     else:
-                        words[int(row.story_id)].add(row.term)
+                        words[story_id].add(term)
                 outlets: dict[int, set[int]] = defaultdict(set)
                 recent: Counter[int] = Counter()
+                # Duplicates are skipped here, not in SQL: "duplicate_of IS NULL" made SQLite read
+                # every original in the store through the duplicate_of index.
                 for row in conn.execute(
                     sa.select(
                         articles.c.story_id,
                         articles.c.source_id,
                         (sa.func.min(articles.c.published_at) >= growth_since).label("recent"),
+                        sa.func.count().label("n"),
+                        sa.func.count(articles.c.duplicate_of).label("copies"),
                     )
-                    .where(articles.c.story_id.in_(chunk), articles.c.duplicate_of.is_(None))
+                    .where(articles.c.story_id.in_(chunk))
                     .group_by(articles.c.story_id, articles.c.source_id)
                 ):
+                    if row.copies == row.n:  # only syndicated copies from this outlet
+                        continue
                     outlets[int(row.story_id)].add(int(row.source_id))
                     if row.recent:
                         recent[int(row.story_id)] += 1
@@ -703,8 +736,11 @@ class Personal:
         followed_only: bool = False,
     ) -> list[ranking.RankedStory]:
         """The user's ranked feed, each story with its reason line."""
-        profile = self.profile(user_id, now=now)
+        profile = self.profile(user_id, now=now, story_ids=())
         ids = self.candidate_ids(profile, now=now)
+        with self.engine.connect() as conn:
+            marks = self._read_marks(conn, user_id, now=now, story_ids=ids)
+        profile = dataclasses.replace(profile, read=marks)
         candidates = self.candidates_by_id(
             ids, now=now, read=profile.read, keys=self.relevant_keys(profile)
         )

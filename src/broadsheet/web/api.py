@@ -234,7 +234,7 @@ def add_follow(
     request: Request, body: FollowIn, user: Annotated[User, Depends(api_token_user)]
 ) -> dict[str, Any]:
     if body.kind is not FollowKind.KEYWORD:
-        check_follow_target(_store(request), body.kind, body.target)
+        check_follow_target(_store(request), body.kind, body.target, user_id=user.id)
     accounts: Accounts = request.app.state.accounts
     found = accounts.follow(
         user.id, body.kind, body.target, now=datetime.now(UTC), weight=body.weight

@@ -467,7 +467,7 @@ def follow_add(
 ) -> RedirectResponse:
     check_csrf(request, {"csrf_token": csrf_token})
     if kind is not FollowKind.KEYWORD:
-        check_follow_target(_store(request), kind, target)
+        check_follow_target(_store(request), kind, target, user_id=user.id)
     accounts: Accounts = request.app.state.accounts
     accounts.follow(user.id, kind, target, now=_now())
     return _back(request, next, "followed")
@@ -501,7 +501,7 @@ def mute_add(
 ) -> RedirectResponse:
     check_csrf(request, {"csrf_token": csrf_token})
     if kind is not FollowKind.KEYWORD:
-        check_follow_target(_store(request), kind, target)
+        check_follow_target(_store(request), kind, target, user_id=user.id)
     _personal(request).mute(user.id, kind, target, now=_now())
     return _back(request, next, "muted")
 

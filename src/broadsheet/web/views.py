@@ -400,14 +400,19 @@ def following_page(
     )
 
 
-def check_follow_target(store: Store, kind: FollowKind, target: str) -> None:
+def check_follow_target(
+    store: Store, kind: FollowKind, target: str, *, user_id: int | None = None
+) -> None:
     """Raises ``InputError`` (400) when an entity, source or story target is not an id, and
     ``NotFound`` (404) when no such object exists; keywords are checked by the store."""
     if kind is FollowKind.KEYWORD:
         return
     text = target.strip()
     if kind is FollowKind.TOPIC and text.isdigit():
-        Personal(store).topic(int(text))
+        topic = Personal(store).topic(int(text))
+        # Another user's own topic is not there for anybody else (as on its page).
+        if topic.user_id is not None and topic.user_id != user_id:
+            raise NotFound(f"no topic {text}")
         return
     if not text.isdigit() or not 0 < int(text) < 2**63:
         raise InputError(f"follow {kind.value} {target!r}: not an id")
