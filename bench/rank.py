@@ -28,14 +28,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from broadsheet.evaluation.report import machine_info, write_report
+from broadsheet.evaluation.synthetic import placeholder_raw, placeholder_sources
 from broadsheet.model import FeedbackKind, FollowKind
 from broadsheet.store import Store
 from broadsheet.store.personal import Personal
 from broadsheet.store.schema import (
     articles,
     entities,
-    raw_documents,
-    sources,
     stories,
     story_terms,
 )
@@ -62,22 +61,8 @@ def _fill(store: Store, total: int, rng: random.Random, now: datetime) -> dict[s
     vocabulary = list(dict.fromkeys(_word(rng) for _ in range(VOCABULARY * 2)))[:VOCABULARY]
     weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
     with store.engine.begin() as conn:
-        raw_id = conn.execute(
-            raw_documents.insert().values(
-                sha256="0" * 64,
-                options={},
-                size_bytes=0,
-                truncated=False,
-                compression="none",
-                data=b"",
-                fetched_at=now,
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
-        conn.execute(
-            sources.insert(),
-            [{"name": f"Outlet {i}", "created_at": now} for i in range(OUTLETS)],
-        )
-        source_ids = list(conn.execute(sa.select(sources.c.id)).scalars())
+        raw_id = placeholder_raw(conn, now)
+        source_ids = placeholder_sources(conn, [f"Outlet {i}" for i in range(OUTLETS)], now)
         conn.execute(
             entities.insert(),
             [
@@ -191,14 +176,15 @@ def _user(store: Store, world: dict[str, Any], rng: random.Random, now: datetime
         accounts.follow(user.id, FollowKind.TOPIC, str(topic.id), now=now, weight=3.0)
     with store.engine.connect() as conn:
         newest = conn.execute(sa.select(sa.func.max(stories.c.id))).scalar_one()
-    for story_id in rng.sample(range(newest - 5000, newest + 1), 5):
+    for story_id in rng.sample(range(max(1, newest - 5000), newest + 1), 5):
         accounts.follow(user.id, FollowKind.STORY, str(story_id), now=now, weight=1.0)
     for source_id in outlets[-2:]:
         personal.mute(user.id, FollowKind.SOURCE, str(source_id), now=now)
     for entity_id in picked[35:38]:
         personal.mute(user.id, FollowKind.ENTITY, str(entity_id), now=now)
     kinds = [FeedbackKind.OPENED] * 8 + [FeedbackKind.LIKED, FeedbackKind.HIDDEN]
-    for story_id in rng.sample(range(newest - 10_000, newest + 1), 200):
+    recent = range(max(1, newest - 10_000), newest + 1)
+    for story_id in rng.sample(recent, min(200, len(recent))):
         personal.record(user.id, story_id, rng.choice(kinds), now=now)
     return int(user.id)
 
