@@ -17,7 +17,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from broadsheet.errors import NotFound
-from broadsheet.model import EntityType, Follow, FollowKind, User
+from broadsheet.model import EntityType, FeedbackKind, Follow, FollowKind, Mute, Topic, User
 from broadsheet.pipeline.rank import RankedStory
 from broadsheet.queries import story_payload
 from broadsheet.serialize import (
@@ -83,6 +83,9 @@ router = APIRouter(prefix="/api/v1", responses=_ERRORS, dependencies=[Depends(ap
 # SQLite integers are 64-bit: a larger id is a 422, not an overflow deep in the driver.
 RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="Numeric id.")]
 Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (1-200).")]
+# An id inside a JSON body: the same range as ``RowId`` (SQLite's integers), so a huge number is a
+# 422, not a 500 from the database.
+RowIdValue = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")]
 
 
@@ -249,6 +252,129 @@ def remove_follow(
     accounts: Accounts = request.app.state.accounts
     accounts.unfollow(user.id, follow_id)
     return Response(status_code=204)
+
+
+# --- mutes, topics and feedback (#11) ------------------------------------------------------------
+
+
+class MuteIn(BaseModel):
+    """Something never to see in the feed: an entity, source, story or topic by id, or keywords."""
+
+    kind: FollowKind
+    target: str = Field(min_length=1, max_length=100)
+
+
+def mute_json(mute: Mute) -> dict[str, Any]:
+    return {
+        "id": mute.id,
+        "kind": mute.kind.value,
+        "target": mute.target,
+        "created_at": mute.created_at.isoformat(),
+    }
+
+
+@router.get("/mutes", summary="What the user muted (only their own)")
+def list_mutes(request: Request, user: Annotated[User, Depends(api_user)]) -> list[dict[str, Any]]:
+    return [mute_json(m) for m in _personal(request).mutes(user.id)]
+
+
+@router.post("/mutes", status_code=201, summary="Mute an entity, source, story, topic or keyword")
+def add_mute(
+    request: Request, body: MuteIn, user: Annotated[User, Depends(api_token_user)]
+) -> dict[str, Any]:
+    check_follow_target(_store(request), body.kind, body.target, user_id=user.id)
+    return mute_json(_personal(request).mute(user.id, body.kind, body.target, now=_now()))
+
+
+@router.delete("/mutes/{mute_id}", status_code=204, summary="Unmute")
+def remove_mute(
+    request: Request, mute_id: RowId, user: Annotated[User, Depends(api_token_user)]
+) -> Response:
+    _personal(request).unmute(user.id, mute_id)
+    return Response(status_code=204)
+
+
+class TopicIn(BaseModel):
+    """A topic: stories naming every one of ``entity_ids`` and, if given, one of ``keywords``."""
+
+    name: str = Field(min_length=1, max_length=100)
+    entity_ids: list[RowIdValue] = Field(default_factory=list, max_length=20)
+    keywords: list[str] = Field(default_factory=list, max_length=20)
+
+
+def topic_json(topic: Topic) -> dict[str, Any]:
+    return {
+        "id": topic.id,
+        "name": topic.name,
+        "entity_ids": list(topic.entity_ids),
+        "keywords": list(topic.keywords),
+        "mine": topic.user_id is not None,
+        "created_at": topic.created_at.isoformat(),
+        "updated_at": topic.updated_at.isoformat(),
+    }
+
+
+def _visible_topic(request: Request, topic_id: int, user: User) -> Topic:
+    topic = _personal(request).topic(topic_id)
+    if topic.user_id is not None and topic.user_id != user.id:
+        raise NotFound(f"no topic {topic_id}")  # another user's own topic is not there
+    return topic
+
+
+@router.get("/topics", summary="The instance's topics and the user's own")
+def list_topics(request: Request, user: Annotated[User, Depends(api_user)]) -> list[dict[str, Any]]:
+    return [topic_json(t) for t in _personal(request).topics(user.id)]
+
+
+@router.get("/topics/{topic_id}", summary="One topic")
+def get_topic(
+    request: Request, topic_id: RowId, user: Annotated[User, Depends(api_user)]
+) -> dict[str, Any]:
+    return topic_json(_visible_topic(request, topic_id, user))
+
+
+@router.post("/topics", status_code=201, summary="Create a topic of the user's own")
+def add_topic(
+    request: Request, body: TopicIn, user: Annotated[User, Depends(api_token_user)]
+) -> dict[str, Any]:
+    topic = _personal(request).create_topic(
+        user.id, body.name, body.entity_ids, body.keywords, now=_now()
+    )
+    return topic_json(topic)
+
+
+@router.put("/topics/{topic_id}", summary="Edit one of the user's own topics")
+def edit_topic(
+    request: Request,
+    topic_id: RowId,
+    body: TopicIn,
+    user: Annotated[User, Depends(api_token_user)],
+) -> dict[str, Any]:
+    topic = _personal(request).update_topic(
+        user.id, topic_id, body.name, body.entity_ids, body.keywords, now=_now()
+    )
+    return topic_json(topic)
+
+
+class FeedbackIn(BaseModel):
+    """What the reader did with a story; ``opened`` also marks it read as it is now."""
+
+    story_id: RowIdValue
+    kind: FeedbackKind
+
+
+@router.post(
+    "/feedback", status_code=204, summary="Record that the user opened, hid or liked a story"
+)
+def add_feedback(
+    request: Request, body: FeedbackIn, user: Annotated[User, Depends(api_token_user)]
+) -> Response:
+    _personal(request).record(user.id, body.story_id, body.kind, now=_now())
+    return Response(status_code=204)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _ranked_json(request: Request, ranked: list[RankedStory]) -> list[dict[str, Any]]:
