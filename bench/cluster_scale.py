@@ -57,9 +57,9 @@ class _Run:
 
 def _setup(store: Store, now: datetime) -> tuple[int, list[int]]:
     with store.engine.begin() as conn:
-        raw_id = placeholder_raw(conn, now)
-        source_ids = placeholder_sources(conn, [f"Outlet {i}" for i in range(20)], now)
-    return int(raw_id), [int(i) for i in source_ids]
+        return placeholder_raw(conn, now), placeholder_sources(
+            conn, [f"Outlet {i}" for i in range(20)], now
+        )
 
 
 def _stream(store: Store, total: int, run: _Run) -> None:

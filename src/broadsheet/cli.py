@@ -1158,6 +1158,22 @@ eval_dir_option = click.option(
 )
 
 
+model_out_option = click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the model (default: the file shipped in the package).",
+)
+
+
+def _print_training_report(data: Mapping[str, Any], as_json: bool) -> None:
+    """What a ``train`` command fitted: JSON, or one ``key: value`` line each."""
+    if as_json:
+        _emit_json(dict(data))
+        return
+    for key, value in data.items():
+        click.echo(f"{key}: {value}")
+
+
 @cli.group()
 def train() -> None:
     """Retrain Broadsheet's small models reproducibly (needs the `train` extra).
@@ -1170,11 +1186,7 @@ def train() -> None:
 
 @train.command("cleaner")
 @eval_dir_option
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the model (default: the file shipped in the package).",
-)
+@model_out_option
 @json_option
 @click.pass_context
 @handle_errors
@@ -1195,21 +1207,12 @@ def train_cleaner_command(
     app = _app(ctx)
     target = out or Path(str(resources.files("broadsheet") / "data" / MODEL_FILE))
     report = train_cleaner(_eval_dir(app, eval_dir), target)
-    data = dataclasses.asdict(report) | {"path": str(report.path)}
-    if as_json:
-        _emit_json(data)
-    else:
-        for key, value in data.items():
-            click.echo(f"{key}: {value}")
+    _print_training_report(dataclasses.asdict(report) | {"path": str(report.path)}, as_json)
 
 
 @train.command("clusterer")
 @eval_dir_option
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the model (default: the file shipped in the package).",
-)
+@model_out_option
 @json_option
 @click.pass_context
 @handle_errors
@@ -1229,12 +1232,7 @@ def train_clusterer_command(
     app = _app(ctx)
     target = out or Path(str(resources.files("broadsheet") / "data" / "clusterer_model.json"))
     report = train_clusterer(_eval_dir(app, eval_dir), target, spacy_model=app.settings.spacy_model)
-    data = dataclasses.asdict(report) | {"path": str(report.path)}
-    if as_json:
-        _emit_json(data)
-    else:
-        for key, value in data.items():
-            click.echo(f"{key}: {value}")
+    _print_training_report(dataclasses.asdict(report) | {"path": str(report.path)}, as_json)
 
 
 @cli.group("eval")

@@ -157,17 +157,17 @@ class StoryState:
     title_score: float = -1.0
 
 
-def cosine_to(vector: Mapping[str, float], centroid: Mapping[str, float]) -> float:
-    norm = math.sqrt(sum(v * v for v in centroid.values()))
-    if not norm or not vector:
-        return 0.0
-    small, large = (vector, centroid) if len(vector) < len(centroid) else (centroid, vector)
-    return sum(w * large.get(t, 0.0) for t, w in small.items()) / norm
-
-
 def _dot(a: Mapping[Any, float], b: Mapping[Any, float]) -> float:
     small, large = (a, b) if len(a) < len(b) else (b, a)
     return sum(w * large.get(t, 0.0) for t, w in small.items())
+
+
+def cosine_to(vector: Mapping[str, float], centroid: Mapping[str, float]) -> float:
+    """Cosine of a unit ``vector`` with a running-sum ``centroid`` (0 when either is empty)."""
+    norm = math.sqrt(sum(v * v for v in centroid.values()))
+    if not norm or not vector:
+        return 0.0
+    return _dot(vector, centroid) / norm
 
 
 def features(signal: Signal, story: StoryState) -> list[float]:
