@@ -167,3 +167,21 @@ def test_clustering_metrics_on_a_literal_example() -> None:
     assert lumped["bcubed_recall"] == 1.0 and lumped["bcubed_precision"] == 0.5
     split = pairwise(gold, {"a": 1, "b": 2, "c": 3, "d": 3})
     assert split["pairwise_precision"] == 1.0 and split["pairwise_recall"] == 0.5
+
+
+def test_an_article_without_words_or_entities_opens_its_own_story() -> None:
+    """Numbers and stop words only: an empty vector matches no story and joins none."""
+    memory = MemoryClusterer(load_model())
+    published = datetime(2026, 11, 20, tzinfo=UTC)
+    first = memory.add(memory.signal(FIRE_1["title"], FIRE_1["text"], {}, published))
+    empty = memory.signal("2026 - 11 - 20", "It was 12, and then 14 or 15 of them.", {}, published)
+    assert empty.vector == {} and empty.title_vector == {} and empty.query_terms() == []
+    assert memory.add(empty) != first
+    again = memory.add(memory.signal("", "", {}, published))
+    assert again not in {first, 1} and len(memory.stories) == 3
+
+
+def test_a_model_file_for_other_features_is_refused() -> None:
+    data = load_model().to_json() | {"features": ["cos_body", "size"]}
+    with pytest.raises(ValueError, match="features"):
+        ClusterModel.from_json(data)
