@@ -15,10 +15,12 @@ features are then read in three set-based queries.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -159,6 +161,16 @@ class Personal:
         self._lock = threading.Lock()
 
     @contextmanager
+    def _connect(self, conn: Connection | None) -> Iterator[Connection]:
+        """``conn`` when given (a feed request reads everything through one connection: each
+        new one costs a pool checkout and a transaction), else a new connection."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.connect() as new:
+                yield new
+
+    @contextmanager
     def _write(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="IMMEDIATE")
@@ -181,10 +193,10 @@ class Personal:
                 )
             return _mute(conn.execute(sa.select(mutes).where(*where)).one())
 
-    def mutes(self, user_id: int) -> list[Mute]:
+    def mutes(self, user_id: int, *, conn: Connection | None = None) -> list[Mute]:
         """One user's mutes (never another's), oldest first."""
         query = sa.select(mutes).where(mutes.c.user_id == user_id).order_by(mutes.c.id)
-        with self.engine.connect() as conn:
+        with self._connect(conn) as conn:
             return [_mute(row) for row in conn.execute(query)]
 
     def unmute(self, user_id: int, mute_id: int) -> None:
@@ -288,10 +300,12 @@ class Personal:
             rows = conn.execute(sa.select(topics).where(where).order_by(topics.c.id)).all()
         return [_topic(row) for row in rows]
 
-    def entity_names(self, entity_ids: Iterable[int]) -> dict[int, str]:
+    def entity_names(
+        self, entity_ids: Iterable[int], *, conn: Connection | None = None
+    ) -> dict[int, str]:
         ids = sorted(set(entity_ids))
         found: dict[int, str] = {}
-        with self.engine.connect() as conn:
+        with self._connect(conn) as conn:
             for chunk in _chunks(ids):
                 query = sa.select(entities.c.id, entities.c.name).where(entities.c.id.in_(chunk))
                 found.update({int(r.id): r.name for r in conn.execute(query)})
@@ -386,7 +400,7 @@ class Personal:
                 )
 
     def feedback(
-        self, user_id: int, *, limit: int = FEEDBACK_EVENTS
+        self, user_id: int, *, limit: int = FEEDBACK_EVENTS, conn: Connection | None = None
     ) -> list[tuple[FeedbackKind, int]]:
         """The user's newest feedback events as (kind, story id), oldest of them first."""
         query = (
@@ -395,19 +409,21 @@ class Personal:
             .order_by(feedback.c.created_at.desc(), feedback.c.id.desc())
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self._connect(conn) as conn:
             rows = conn.execute(query).all()
         return [(FeedbackKind(r.kind), int(r.story_id)) for r in reversed(rows)]
 
     # --- the profile and the feed -----------------------------------------------------------------
 
-    def interests(self, follow_rows: Sequence[Follow] | Sequence[Mute]) -> list[ranking.Interest]:
+    def interests(
+        self, follow_rows: Sequence[Follow] | Sequence[Mute], *, conn: Connection | None = None
+    ) -> list[ranking.Interest]:
         """Follows or mutes resolved for ranking: labels, and topics' entities and keywords."""
         by_kind: dict[FollowKind, list[int]] = defaultdict(list)
         for f in follow_rows:
             if f.kind is not FollowKind.KEYWORD and f.target.isdigit():
                 by_kind[f.kind].append(int(f.target))
-        with self.engine.connect() as conn:
+        with self._connect(conn) as conn:
             topic_rows = {
                 int(r.id): _topic(r)
                 for chunk in _chunks(by_kind[FollowKind.TOPIC])
@@ -427,7 +443,7 @@ class Personal:
                     sa.select(stories.c.id, stories.c.title).where(stories.c.id.in_(chunk))
                 )
             }
-        names = self.entity_names(by_kind[FollowKind.ENTITY])
+            names = self.entity_names(by_kind[FollowKind.ENTITY], conn=conn)
         found: list[ranking.Interest] = []
         for f in follow_rows:
             weight = float(getattr(f, "weight", 1.0))
@@ -461,12 +477,17 @@ class Personal:
         return found
 
     def profile(
-        self, user_id: int, *, now: datetime, story_ids: Collection[int] | None = None
+        self,
+        user_id: int,
+        *,
+        now: datetime,
+        story_ids: Collection[int] | None = None,
+        conn: Connection | None = None,
     ) -> ranking.Profile:
         """Everything ranking needs to know of one user (only their own rows are read); read
         marks only of ``story_ids`` when given (the feed's candidates), else of the last two
         weeks."""
-        with self.engine.connect() as conn:
+        with self._connect(conn) as conn:
             follow_rows = [
                 Follow(
                     id=int(r.id),
@@ -479,27 +500,30 @@ class Personal:
                 for r in conn.execute(sa.select(follows).where(follows.c.user_id == user_id))
             ]
             marks = self._read_marks(conn, user_id, now=now, story_ids=story_ids)
-        events = self.feedback(user_id)
-        hidden = frozenset(s for k, s in events if k is FeedbackKind.HIDDEN)
-        learned: dict[str, float] = {}
-        keyed: tuple[tuple[FeedbackKind, frozenset[str]], ...] = ()
-        cached = self._learned.get(user_id)
-        if cached is not None and cached[0] == tuple(events):
-            learned, keyed = cached[1]
-        elif events:
-            known = {c.story_id: c for c in self.candidates_by_id({s for _, s in events}, now=now)}
-            pairs = [(k, known[s]) for k, s in events if s in known]
-            learned = ranking.learn(pairs)
-            # The strongest LEARNED_KEYS only look up candidates: the rest cost reads.
-            learned = dict(sorted(learned.items(), key=lambda kv: -abs(kv[1]))[:LEARNED_KEYS])
-            keyed = tuple((k, ranking.story_keys(c)) for k, c in pairs)
-            with self._lock:  # requests run in a thread pool
-                if len(self._learned) >= _LEARNED_CACHE_USERS:
-                    self._learned.pop(next(iter(self._learned)))
-                self._learned[user_id] = (tuple(events), (learned, keyed))
+            events = self.feedback(user_id, conn=conn)
+            follow_interests = self.interests(follow_rows, conn=conn)
+            mute_interests = self.interests(self.mutes(user_id, conn=conn), conn=conn)
+            hidden = frozenset(s for k, s in events if k is FeedbackKind.HIDDEN)
+            learned: dict[str, float] = {}
+            keyed: tuple[tuple[FeedbackKind, frozenset[str]], ...] = ()
+            cached = self._learned.get(user_id)
+            if cached is not None and cached[0] == tuple(events):
+                learned, keyed = cached[1]
+            elif events:
+                read_ids = {s for _, s in events}
+                known = {c.story_id: c for c in self.candidates_by_id(read_ids, now=now, conn=conn)}
+                pairs = [(k, known[s]) for k, s in events if s in known]
+                learned = ranking.learn(pairs)
+                # The strongest LEARNED_KEYS only look up candidates: the rest cost reads.
+                learned = dict(sorted(learned.items(), key=lambda kv: -abs(kv[1]))[:LEARNED_KEYS])
+                keyed = tuple((k, ranking.story_keys(c)) for k, c in pairs)
+                with self._lock:  # requests run in a thread pool
+                    if len(self._learned) >= _LEARNED_CACHE_USERS:
+                        self._learned.pop(next(iter(self._learned)))
+                    self._learned[user_id] = (tuple(events), (learned, keyed))
         return ranking.Profile(
-            follows=self.interests(follow_rows),
-            mutes=self.interests(self.mutes(user_id)),
+            follows=follow_interests,
+            mutes=mute_interests,
             learned=learned,
             read=marks,
             hidden=hidden,
@@ -529,7 +553,9 @@ class Personal:
             for r in rows
         }
 
-    def candidate_ids(self, profile: ranking.Profile, *, now: datetime) -> set[int]:
+    def candidate_ids(
+        self, profile: ranking.Profile, *, now: datetime, conn: Connection | None = None
+    ) -> set[int]:
         """Stories worth scoring for ``profile`` (see the module docstring): of the window's
         stories touching a follow or a learned key (the ``PER_KEY_CANDIDATES`` latest per key),
         the ``MATCHED_CANDIDATES`` with the heaviest matched follows, newest first among equals;
@@ -558,7 +584,7 @@ class Personal:
         )
         for w, key in positive[:LEARNED_LOOKUPS]:
             weights[key if key.startswith("e:") else key[2:]] += w
-        with self.engine.connect() as conn:
+        with self._connect(conn) as conn:
             anchor = _anchor(conn, now)
             cutoff = anchor - CANDIDATE_WINDOW
             # Built as SQL text: constructing the same union with SQLAlchemy Core objects cost
@@ -568,27 +594,30 @@ class Personal:
             for n, (key, w) in enumerate(sorted(weights.items())):
                 params[f"k{n}"], params[f"w{n}"] = key, w
                 lookups.append(
-                    f"SELECT story_id, CAST(:w{n} AS FLOAT) AS w FROM (SELECT story_id FROM "
-                    f"story_terms WHERE term = :k{n} AND last_seen >= :cutoff "
-                    f"ORDER BY last_seen DESC LIMIT {PER_KEY_CANDIDATES}) AS t{n}"
+                    f"SELECT story_id, seen, CAST(:w{n} AS FLOAT) AS w FROM (SELECT story_id, "
+                    f"last_seen AS seen FROM story_terms WHERE term = :k{n} AND last_seen >= "
+                    f":cutoff ORDER BY last_seen DESC LIMIT {PER_KEY_CANDIDATES}) AS t{n}"
                 )
             for n, (source_id, w) in enumerate(sorted(source_weights.items())):
                 params[f"s{n}"], params[f"v{n}"] = source_id, w
                 lookups.append(
-                    f"SELECT story_id, CAST(:v{n} AS FLOAT) AS w FROM (SELECT story_id FROM "
-                    f"articles WHERE source_id = :s{n} AND published_at >= :cutoff "
-                    f"ORDER BY published_at DESC LIMIT {PER_KEY_CANDIDATES}) AS a{n}"
+                    f"SELECT story_id, seen, CAST(:v{n} AS FLOAT) AS w FROM (SELECT story_id, "
+                    f"published_at AS seen FROM articles WHERE source_id = :s{n} AND "
+                    f"published_at >= :cutoff ORDER BY published_at DESC "
+                    f"LIMIT {PER_KEY_CANDIDATES}) AS a{n}"
                 )
             # SQLite allows 500 terms in a compound SELECT; a profile with more lookups than
             # that (hundreds of follows) is pre-filtered in parts.
             for start in range(0, len(lookups), 400):
                 union = " UNION ALL ".join(lookups[start : start + 400])
-                statement = sa.text(
-                    "SELECT m.story_id FROM (SELECT story_id, SUM(w) AS w FROM "
-                    f"({union}) AS u WHERE story_id IS NOT NULL GROUP BY story_id) AS m "
-                    "JOIN stories ON stories.id = m.story_id "
-                    f"ORDER BY m.w DESC, stories.last_seen DESC LIMIT {MATCHED_CANDIDATES}"
-                ).bindparams(sa.bindparam("cutoff", type_=UTCDateTime))
+                # Newest first among equals, by the latest time a lookup saw (a story's
+                # postings carry its last activity; an outlet's article, its own time): the
+                # indexes cover every lookup, and no story row is read.
+                statement = _text(
+                    "SELECT story_id FROM (SELECT story_id, SUM(w) AS w, MAX(seen) AS seen "
+                    f"FROM ({union}) AS u WHERE story_id IS NOT NULL GROUP BY story_id) AS m "
+                    f"ORDER BY w DESC, seen DESC LIMIT {MATCHED_CANDIDATES}"
+                )
                 found.update(
                     int(i) for i in conn.execute(statement, {**params, "cutoff": cutoff}).scalars()
                 )
@@ -625,12 +654,7 @@ class Personal:
             keys.update(f"e:{e}" for e in interest.entity_ids)
             for words in interest.keywords:
                 keys.update(words)
-        for _kind, story_keys in profile.feedback:
-            for key in story_keys:
-                if key.startswith("e:"):
-                    keys.add(key)
-                elif key.startswith("t:"):
-                    keys.add(key[2:])
+        keys.update(_feedback_keys(tuple(profile.feedback)))
         return keys
 
     def candidates_by_id(
@@ -640,6 +664,7 @@ class Personal:
         now: datetime,
         read: Mapping[int, ranking.ReadMark] | None = None,
         keys: Collection[str] | None = None,
+        conn: Connection | None = None,
     ) -> list[ranking.Candidate]:
         """The ranking features of the given stories (unknown ids are skipped), with only the
         entity and word ``keys`` given (all of them with ``None``). Conflicts are counted in
@@ -647,8 +672,11 @@ class Personal:
         fresh view a read story keeps the count it had when read."""
         ids = sorted(set(story_ids))
         read = read or {}
+        wanted: AbstractSet[str] | None = (
+            None if keys is None else keys if isinstance(keys, AbstractSet) else set(keys)
+        )
         out: list[ranking.Candidate] = []
-        with self.engine.connect() as conn:
+        with self._connect(conn) as conn:
             growth_since = _anchor(conn, now) - ranking.GROWTH_WINDOW
             for chunk in _chunks(ids):
                 rows = conn.execute(
@@ -662,21 +690,23 @@ class Personal:
                 ).all()
                 shares: dict[int, dict[int, float]] = defaultdict(dict)
                 words: dict[int, set[str]] = defaultdict(set)
-                term_query = sa.select(
-                    story_terms.c.story_id, story_terms.c.term, story_terms.c.weight
-                ).where(story_terms.c.story_id.in_(chunk))
-                # All of a story's postings (a few dozen, one PK range each), filtered here: an
-                # IN list of hundreds of keys made SQLite probe every (story, key) pair.
-                wanted = None if keys is None else set(keys)
-                key_counts: Counter[int] = Counter()
-                for story_id, term, weight in conn.execute(term_query):
-                    key_counts[story_id] += 1
-                    if wanted is not None and term not in wanted:
-                        continue
-                    if term.startswith("e:"):
-                        shares[story_id][int(term[2:])] = float(weight)
-                    else:
-                        words[story_id].add(term)
+                key_counts: dict[int, int] = {}
+                # All of a story's postings (45 on average: one PK range each), one string per
+                # story, filtered here: an IN list of hundreds of keys made SQLite probe every
+                # (story, key) pair, and a Python row per posting cost more than the query.
+                for story_id, count, joined_words, joined_entities in conn.execute(
+                    _POSTINGS, {"ids": chunk}
+                ):
+                    key_counts[story_id] = int(count)
+                    if joined_words:
+                        found = joined_words.split(_SEP)
+                        words[story_id].update(
+                            found if wanted is None else [w for w in found if w in wanted]
+                        )
+                    for posting in joined_entities.split(_SEP) if joined_entities else ():
+                        key, _, weight = posting.partition("=")
+                        if wanted is None or key in wanted:
+                            shares[story_id][int(key[2:])] = float(weight)
                 outlets: dict[int, set[int]] = defaultdict(set)
                 recent: Counter[int] = Counter()
                 # Duplicates are skipped here, not in SQL: "duplicate_of IS NULL" made SQLite read
@@ -705,9 +735,9 @@ class Personal:
                     )
                 for story_row in rows:
                     story_id = int(story_row.id)
-                    terms = set(words[story_id]) | set(term_counts(story_row.title))
-                    if keys is not None:
-                        terms &= wanted or set()
+                    terms = words[story_id] | _title_terms(story_row.title)
+                    if wanted is not None:
+                        terms &= wanted
                     out.append(
                         ranking.Candidate(
                             story_id=story_id,
@@ -721,7 +751,7 @@ class Personal:
                             recent_source_count=recent[story_id],
                             conflict_count=conflicts.get(story_id, 0),
                             # Its postings, its outlets and about 6 title words.
-                            key_count=key_counts[story_id] + len(outlets[story_id]) + 6,
+                            key_count=key_counts.get(story_id, 0) + len(outlets[story_id]) + 6,
                         )
                     )
         return out
@@ -736,14 +766,14 @@ class Personal:
         followed_only: bool = False,
     ) -> list[ranking.RankedStory]:
         """The user's ranked feed, each story with its reason line."""
-        profile = self.profile(user_id, now=now, story_ids=())
-        ids = self.candidate_ids(profile, now=now)
         with self.engine.connect() as conn:
+            profile = self.profile(user_id, now=now, story_ids=(), conn=conn)
+            ids = self.candidate_ids(profile, now=now, conn=conn)
             marks = self._read_marks(conn, user_id, now=now, story_ids=ids)
-        profile = dataclasses.replace(profile, read=marks)
-        candidates = self.candidates_by_id(
-            ids, now=now, read=profile.read, keys=self.relevant_keys(profile)
-        )
+            profile = dataclasses.replace(profile, read=marks)
+            candidates = self.candidates_by_id(
+                ids, now=now, read=profile.read, keys=self.relevant_keys(profile), conn=conn
+            )
         return ranking.rank(
             candidates,
             profile,
@@ -776,6 +806,57 @@ class Personal:
             limit=limit,
             followed_only=True,
         )
+
+
+_SEP = "\x1f"  # between a story's postings in ``_POSTINGS`` (no term contains it)
+# Each story's postings as two strings, its words and its entities with their weights
+# ("e:12=0.5": printed and parsed back, 15 significant digits, as much as ranking uses).
+_IS_ENTITY = story_terms.c.term.like("e:%")
+_POSTINGS = (
+    sa.select(
+        story_terms.c.story_id,
+        sa.func.count(),
+        sa.func.aggregate_strings(sa.case((_IS_ENTITY, sa.null()), else_=story_terms.c.term), _SEP),
+        sa.func.aggregate_strings(
+            sa.case(
+                (_IS_ENTITY, story_terms.c.term + "=" + sa.cast(story_terms.c.weight, sa.Text)),
+                else_=sa.null(),
+            ),
+            _SEP,
+        ),
+    )
+    .where(story_terms.c.story_id.in_(sa.bindparam("ids", expanding=True)))
+    .group_by(story_terms.c.story_id)
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _feedback_keys(feedback: tuple[tuple[FeedbackKind, frozenset[str]], ...]) -> frozenset[str]:
+    """The ``story_terms`` keys of a profile's feedback stories: entities as they are, words
+    without their ``t:`` prefix. Cached: the same feedback (``Personal._learned``) comes back
+    with every request until the reader gives more, and it is thousands of keys."""
+    keys: set[str] = set()
+    for _kind, story_keys in feedback:
+        for key in story_keys:
+            if key.startswith("e:"):
+                keys.add(key)
+            elif key.startswith("t:"):
+                keys.add(key[2:])
+    return frozenset(keys)
+
+
+@functools.lru_cache(maxsize=256)
+def _text(sql: str) -> sa.TextClause:
+    """The candidate lookup as a statement, parsed once per shape (number of lookups): parsing
+    the SQL text for its bind parameters cost as much as running it."""
+    return sa.text(sql).bindparams(sa.bindparam("cutoff", type_=UTCDateTime))
+
+
+@functools.lru_cache(maxsize=8192)
+def _title_terms(title: str) -> frozenset[str]:
+    """A headline's index words; cached, as the same candidates' headlines are read on every
+    feed request."""
+    return frozenset(term_counts(title))
 
 
 def _anchor(conn: Connection, now: datetime) -> datetime:

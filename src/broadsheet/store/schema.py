@@ -327,7 +327,8 @@ story_terms = sa.Table(
     sa.Column("term", sa.Text, primary_key=True),
     sa.Column("weight", sa.Float, nullable=False),
     sa.Column("last_seen", UTCDateTime, nullable=False),
-    sa.Index("ix_story_terms_term", "term", "last_seen"),
+    # story_id too (migration 0012): lookups by term read the index alone.
+    sa.Index("ix_story_terms_term", "term", "last_seen", "story_id"),
 )
 
 # Document frequencies of terms over the clustered articles; the row with term "" holds the count.
@@ -447,4 +448,9 @@ read_marks = sa.Table(
 )
 
 # Candidate stories of a followed outlet are found through its recent articles.
-sa.Index("ix_articles_source_published", articles.c.source_id, articles.c.published_at)
+sa.Index(
+    "ix_articles_source_published",
+    articles.c.source_id,
+    articles.c.published_at,
+    articles.c.story_id,  # covering since migration 0012
+)
