@@ -27,19 +27,26 @@ from rich.table import Table
 
 from broadsheet import __version__
 from broadsheet.config import Settings, redact_url
-from broadsheet.errors import BroadsheetError, ConfigError, NotFound
+from broadsheet.errors import BroadsheetError, ConfigError, InputError, NotFound
 from broadsheet.inputs import iter_raws, walk_inputs
 from broadsheet.logs import configure_logging
 from broadsheet.model import (
+    Entity,
     EntityType,
     FeedStatus,
+    Follow,
+    FollowKind,
     IngestOptions,
     IngestReport,
     InputFormat,
+    Mute,
     RawDocument,
     Rejected,
     Removal,
+    SourceSummary,
     Story,
+    Topic,
+    User,
 )
 from broadsheet.pipeline import ingest as run_ingest
 from broadsheet.pipeline import reprocess as run_reprocess
@@ -1611,6 +1618,675 @@ def users_token(ctx: click.Context, name: str, label: str, as_json: bool) -> Non
         _emit_json({"id": token.id, "user": user.name, "name": token.name, "token": secret})
         return
     click.echo(secret)
+
+
+# --- the personal front page (#11) ---------------------------------------------------------------
+# Follows, mutes, topics and the ranked feed of one user, as the web app and /api/v1 have them.
+# The CLI speaks for the operator of the store, so USER is any account's name (no login), and
+# targets may be given by name where the web app has a button on the object's page.
+
+# KIND in the order a reader meets them; the values are ``FollowKind``'s.
+_KIND_CHOICE = click.Choice(["entity", "source", "story", "topic", "keyword"])
+# ``store.users.MAX_FOLLOW_WEIGHT``, not imported: that module hashes a password when it loads,
+# which every command would pay for (tests/test_cli_personal.py checks the two agree).
+MAX_FOLLOW_WEIGHT = 10.0
+
+
+def _account(store: Store, name: str) -> User:
+    """The user called ``name``. Raises ``NotFound`` (exit 1)."""
+    from broadsheet.store.users import Accounts
+
+    return Accounts(store).user(name)
+
+
+def _find_entity(store: Store, text: str) -> Entity:
+    """An entity by id or by name, through the same lookup as ``broadsheet entity NAME``.
+
+    A name several entities go by is refused rather than guessed (following the wrong Biden
+    would quietly fill the feed with the wrong stories), unless exactly one of them has it as
+    its canonical name. Raises ``NotFound`` or ``InputError`` (exit 1)."""
+    found = store.find_entities(text)
+    if text.strip().isdigit():
+        exact = [e for e in found if e.id == int(text)]
+        if exact:
+            return exact[0]
+    if not found:
+        what = f"entity {text.strip()}" if text.strip().isdigit() else f"entity named {text!r}"
+        raise NotFound(f"no {what} (see `broadsheet entities`)")
+    if len(found) == 1:
+        return found[0]
+    canonical = [e for e in found if e.name.casefold() == " ".join(text.split()).casefold()]
+    if len(canonical) == 1:
+        return canonical[0]
+    listed = ", ".join(f"{e.id} {e.name} ({e.type.value})" for e in found[:8])
+    raise InputError(f"entity {text!r} is ambiguous: {listed}; give the id")
+
+
+def _find_source(store: Store, text: str) -> SourceSummary:
+    """An outlet by id or by name (case-insensitive). Raises ``NotFound`` (exit 1)."""
+    rows = store.sources()
+    if text.strip().isdigit():
+        for row in rows:
+            if row.id == int(text):
+                return row
+    wanted = " ".join(text.split()).casefold()
+    for row in rows:
+        if row.name.casefold() == wanted:
+            return row
+    raise NotFound(f"no source {text!r} (see `broadsheet sources`)")
+
+
+def _find_topic(store: Store, text: str, user: User | None) -> Topic:
+    """A topic by id or name among the instance's and ``user``'s own; another user's own topic
+    is not there, as on the web app. Raises ``NotFound`` (exit 1)."""
+    from broadsheet.store.personal import Personal
+
+    personal = Personal(store)
+    if text.strip().isdigit():
+        found = personal.topic(int(text))
+        if found.user_id is not None and (user is None or found.user_id != user.id):
+            raise NotFound(f"no topic {text}")
+        return found
+    wanted = " ".join(text.split()).casefold()
+    named = [t for t in personal.topics(user.id if user else None) if t.name.casefold() == wanted]
+    if not named:
+        raise NotFound(f"no topic named {text!r} (see `broadsheet topics`)")
+    # A user's own topic before the instance's of the same name: it is the one they made.
+    return sorted(named, key=lambda t: (t.user_id is None, t.id))[0]
+
+
+def _target(store: Store, kind: FollowKind, text: str, user: User) -> tuple[str, str]:
+    """``text`` as the store keeps it for ``kind`` (an id, or a keyword's words), and a label
+    for people. Raises ``NotFound`` or ``InputError`` (exit 1) for an unknown target."""
+    if kind is FollowKind.ENTITY:
+        entity = _find_entity(store, text)
+        return str(entity.id), entity.name
+    if kind is FollowKind.SOURCE:
+        source = _find_source(store, text)
+        return str(source.id), source.name
+    if kind is FollowKind.TOPIC:
+        topic = _find_topic(store, text, user)
+        return str(topic.id), topic.name
+    if kind is FollowKind.STORY:
+        if not text.strip().isdigit():
+            raise InputError(f"story {text!r}: not an id (see `broadsheet stories`)")
+        found = store.story(int(text))[0]
+        return str(found.id), found.title
+    words = " ".join(text.split()).lower()
+    return words, f"“{words}”"
+
+
+def _known_target(
+    store: Store,
+    kind: FollowKind,
+    text: str,
+    user: User,
+    rows: Sequence[Follow | Mute],
+    *,
+    what: str,
+) -> Follow | Mute:
+    """The follow or mute of ``rows`` that ``kind``/``text`` names. An id is matched as given,
+    before any lookup, so that a follow of an entity or story since deleted can still go."""
+    stripped = " ".join(text.split())
+    if kind is not FollowKind.KEYWORD and stripped.isdigit():
+        key = str(int(stripped))
+    else:
+        key = _target(store, kind, text, user)[0]
+    for row in rows:
+        if row.kind is kind and row.target == key:
+            return row
+    raise NotFound(f"{user.name} {what} {kind.value} {text!r} (see `broadsheet follows`)")
+
+
+def _labels(store: Store, rows: Sequence[Follow] | Sequence[Mute]) -> dict[tuple[str, str], str]:
+    """What each follow or mute is called (entity and outlet names, story titles, topic names),
+    as the reason lines of the feed call them."""
+    from broadsheet.store.personal import Personal
+
+    return {(i.kind.value, i.target): i.label for i in Personal(store).interests(rows)}
+
+
+@cli.command("feed")
+@click.argument("user")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(1, 200))
+@click.option(
+    "--followed-only", is_flag=True, help="Only stories matching a follow (as /following)."
+)
+@json_option
+@click.pass_context
+@handle_errors
+def feed_command(
+    ctx: click.Context, user: str, limit: int, followed_only: bool, as_json: bool
+) -> None:
+    """Show a user's front page: stories ranked for them, each with why it is there.
+
+    The same ranking as the web app's `/` and GET /api/v1/me/feed (JSON: the same items):
+    interest in what they follow, independent outlets, growth, freshness, novelty; a mute
+    always wins.
+
+    \b
+    Examples:
+      broadsheet feed alice
+      broadsheet feed alice --followed-only --limit 10 --json
+    """
+    from broadsheet.queries import ranked_json
+    from broadsheet.store.personal import Personal
+
+    app = _app(ctx)
+    store = app.store()
+    account = _account(store, user)
+    ranked = Personal(store).feed(
+        account.id,
+        now=_now(),
+        half_life_hours=app.settings.feed_half_life_hours,
+        limit=limit,
+        followed_only=followed_only,
+    )
+    items = ranked_json(store, ranked)
+    if as_json:
+        _emit_json({"items": items})
+        return
+    if not items:
+        hint = "nothing matches a follow yet" if followed_only else "no stories yet"
+        _console().print(hint, markup=False)
+        return
+    table = Table(title=f"{account.name}'s front page", title_justify="left")
+    for column in ("story", "last seen", "outlets", "title", "why you see this"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("story", "last seen"))
+    for item in items:
+        table.add_row(
+            str(item["id"]),
+            _short_time(datetime.fromisoformat(item["last_seen"])),
+            ", ".join(item["sources"]),
+            item["title"],
+            item["reason"],
+        )
+    _console().print(table)
+
+
+@cli.command()
+@click.argument("user")
+@click.argument("kind", type=_KIND_CHOICE, metavar="KIND")
+@click.argument("target")
+@click.option(
+    "--weight",
+    type=click.FloatRange(0, MAX_FOLLOW_WEIGHT, min_open=True),
+    metavar="W",
+    default=1.0,
+    show_default=True,
+    help="How much it counts in the feed (0 < W <= 10); following again sets the weight.",
+)
+@json_option
+@click.pass_context
+@handle_errors
+def follow(
+    ctx: click.Context, user: str, kind: str, target: str, weight: float, as_json: bool
+) -> None:
+    """Follow something in a user's feed. KIND is entity, source, story, topic or keyword;
+    TARGET is an entity's name (any spelling, as `broadsheet entity` finds it) or id, an
+    outlet's name or id, a story id, a topic's name or id, or a keyword's words.
+
+    \b
+    Examples:
+      broadsheet follow alice entity "Kenji Morisaki"
+      broadsheet follow alice source "Meridian Wire" --weight 2
+      broadsheet follow alice keyword "tariff talks" --json
+    """
+    from broadsheet.queries import follow_json
+    from broadsheet.store.users import Accounts
+
+    store = _app(ctx).store()
+    account = _account(store, user)
+    chosen = FollowKind(kind)
+    key, label = _target(store, chosen, target, account)
+    found = Accounts(store).follow(account.id, chosen, key, now=_now(), weight=weight)
+    if as_json:
+        _emit_json({**follow_json(found), "label": label})
+        return
+    click.echo(
+        f"{account.name} follows {kind} {found.target} ({label}), weight {found.weight:g}"
+        f" [follow {found.id}]"
+    )
+
+
+@cli.command()
+@click.argument("user")
+@click.argument("kind", type=_KIND_CHOICE, metavar="KIND")
+@click.argument("target")
+@json_option
+@click.pass_context
+@handle_errors
+def unfollow(ctx: click.Context, user: str, kind: str, target: str, as_json: bool) -> None:
+    """Stop following something; TARGET as for `broadsheet follow`.
+
+    \b
+    Example:
+      broadsheet unfollow alice entity "Kenji Morisaki"
+    """
+    from broadsheet.queries import follow_json
+    from broadsheet.store.users import Accounts
+
+    store = _app(ctx).store()
+    account = _account(store, user)
+    accounts = Accounts(store)
+    found = _known_target(
+        store,
+        FollowKind(kind),
+        target,
+        account,
+        accounts.follows(account.id),
+        what="does not follow",
+    )
+    accounts.unfollow(account.id, found.id)
+    if as_json:
+        assert isinstance(found, Follow)
+        _emit_json(follow_json(found))
+        return
+    click.echo(f"{account.name} no longer follows {kind} {found.target}")
+
+
+@cli.command()
+@click.argument("user")
+@click.argument("kind", type=_KIND_CHOICE, metavar="KIND")
+@click.argument("target")
+@json_option
+@click.pass_context
+@handle_errors
+def mute(ctx: click.Context, user: str, kind: str, target: str, as_json: bool) -> None:
+    """Keep something out of a user's feed; a mute wins over every follow (muting an outlet
+    removes every story it covered). TARGET as for `broadsheet follow`.
+
+    \b
+    Examples:
+      broadsheet mute alice source "Daily Lantern"
+      broadsheet mute alice keyword football --json
+    """
+    from broadsheet.queries import mute_json
+    from broadsheet.store.personal import Personal
+
+    store = _app(ctx).store()
+    account = _account(store, user)
+    chosen = FollowKind(kind)
+    key, label = _target(store, chosen, target, account)
+    found = Personal(store).mute(account.id, chosen, key, now=_now())
+    if as_json:
+        _emit_json({**mute_json(found), "label": label})
+        return
+    click.echo(f"{account.name} muted {kind} {found.target} ({label}) [mute {found.id}]")
+
+
+@cli.command()
+@click.argument("user")
+@click.argument("kind", type=_KIND_CHOICE, metavar="KIND")
+@click.argument("target")
+@json_option
+@click.pass_context
+@handle_errors
+def unmute(ctx: click.Context, user: str, kind: str, target: str, as_json: bool) -> None:
+    """Let something back into a user's feed; TARGET as for `broadsheet follow`.
+
+    \b
+    Example:
+      broadsheet unmute alice source "Daily Lantern"
+    """
+    from broadsheet.queries import mute_json
+    from broadsheet.store.personal import Personal
+
+    store = _app(ctx).store()
+    account = _account(store, user)
+    personal = Personal(store)
+    found = _known_target(
+        store, FollowKind(kind), target, account, personal.mutes(account.id), what="has not muted"
+    )
+    personal.unmute(account.id, found.id)
+    if as_json:
+        assert isinstance(found, Mute)
+        _emit_json(mute_json(found))
+        return
+    click.echo(f"{account.name} unmuted {kind} {found.target}")
+
+
+@cli.command()
+@click.argument("user")
+@json_option
+@click.pass_context
+@handle_errors
+def follows(ctx: click.Context, user: str, as_json: bool) -> None:
+    """List what a user follows and what they muted, oldest first.
+
+    JSON: {"follows": [...], "mutes": [...]}, items as GET /api/v1/follows and /api/v1/mutes
+    give them, plus a "label" (the name the feed's reason line uses).
+
+    \b
+    Example:
+      broadsheet follows alice --json
+    """
+    from broadsheet.queries import follow_json, mute_json
+    from broadsheet.store.personal import Personal
+    from broadsheet.store.users import Accounts
+
+    store = _app(ctx).store()
+    account = _account(store, user)
+    follow_rows = Accounts(store).follows(account.id)
+    mute_rows = Personal(store).mutes(account.id)
+    names = {**_labels(store, follow_rows), **_labels(store, mute_rows)}
+
+    def label(row: Follow | Mute) -> str:
+        return names.get((row.kind.value, row.target), f"{row.kind.value} {row.target} (gone)")
+
+    if as_json:
+        _emit_json(
+            {
+                "follows": [{**follow_json(f), "label": label(f)} for f in follow_rows],
+                "mutes": [{**mute_json(m), "label": label(m)} for m in mute_rows],
+            }
+        )
+        return
+    console = _console()
+    if not follow_rows and not mute_rows:
+        console.print(f"{account.name} follows and mutes nothing yet", markup=False)
+        return
+    rows: Sequence[Follow | Mute]
+    for title, rows in (("Follows", follow_rows), ("Mutes", mute_rows)):
+        table = Table(title=f"{title} of {account.name}", title_justify="left")
+        columns = ["id", "kind", "target", "what", "since"]
+        if title == "Follows":
+            columns.insert(4, "weight")
+        for column in columns:
+            table.add_column(column, overflow="fold", no_wrap=column in ("id", "since"))
+        for row in rows:
+            cells = [
+                str(row.id),
+                row.kind.value,
+                row.target,
+                label(row),
+                _short_time(row.created_at),
+            ]
+            if isinstance(row, Follow):
+                cells.insert(4, f"{row.weight:g}")
+            table.add_row(*cells)
+        console.print(table if rows else f"{title.lower()}: none", markup=False)
+
+
+def _topic_data(store: Store, found: Topic) -> dict[str, Any]:
+    """``topic_json`` (the API's shape) with the owner's name and the entities' names, which
+    the API leaves to its pages."""
+    from broadsheet.queries import topic_json
+    from broadsheet.store.personal import Personal
+    from broadsheet.store.users import Accounts
+
+    owner = None
+    if found.user_id is not None:
+        owner = next((u.name for u in Accounts(store).users() if u.id == found.user_id), None)
+    names = Personal(store).entity_names(found.entity_ids)
+    return {
+        **topic_json(found),
+        "owner": owner,
+        "entities": [{"id": e, "name": names.get(e)} for e in found.entity_ids],
+    }
+
+
+def _topic_line(data: Mapping[str, Any]) -> str:
+    parts = [", ".join(e["name"] or f"entity {e['id']}" for e in data["entities"])]
+    if data["keywords"]:
+        parts.append("one of: " + ", ".join(data["keywords"]))
+    return " + ".join(p for p in parts if p)
+
+
+@cli.command()
+@click.option(
+    "--user", metavar="NAME", help="Also this user's own topics (without: the instance's only)."
+)
+@click.option(
+    "--suggest", is_flag=True, help="List topics to create, from entities named together."
+)
+@json_option
+@click.pass_context
+@handle_errors
+def topics(ctx: click.Context, user: str | None, suggest: bool, as_json: bool) -> None:
+    """List topics: the instance's and, with --user, that user's own. A topic is a name over
+    entities and keywords; its stories name every one of its entities and, when it has
+    keywords, one of them.
+
+    --suggest lists pairs of entities that are each named by a third or more of the articles
+    of two or more of the week's most-covered stories (as the web app's /topics does).
+
+    \b
+    Examples:
+      broadsheet topics --user alice
+      broadsheet topics --suggest --json
+    """
+    from broadsheet.store.personal import Personal
+
+    store = _app(ctx).store()
+    account = _account(store, user) if user else None
+    personal = Personal(store)
+    console = _console()
+    if suggest:
+        suggestions = personal.suggest_topics(now=_now())
+        if as_json:
+            _emit_json(
+                [
+                    {"name": s.name, "entity_ids": list(s.entity_ids), "story_count": s.story_count}
+                    for s in suggestions
+                ]
+            )
+            return
+        if not suggestions:
+            console.print("no suggestions: no two entities lead two recent stories together")
+            return
+        table = Table(title="Suggested topics", title_justify="left")
+        for column in ("name", "stories", "create with"):
+            table.add_column(column, overflow="fold")
+        for s in suggestions:
+            entity_flags = " ".join(f"--entity {e}" for e in s.entity_ids)
+            table.add_row(
+                s.name,
+                str(s.story_count),
+                f'broadsheet topic create "{s.name}" {entity_flags}',
+            )
+        console.print(table)
+        return
+    rows = [_topic_data(store, t) for t in personal.topics(account.id if account else None)]
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        console.print("no topics yet (see `broadsheet topics --suggest`)", markup=False)
+        return
+    table = Table()
+    for column in ("id", "name", "owner", "definition"):
+        table.add_column(column, overflow="fold")
+    for data in rows:
+        owner = data["owner"] or "instance"
+        table.add_row(str(data["id"]), data["name"], owner, _topic_line(data))
+    console.print(table)
+
+
+@cli.group()
+def topic() -> None:
+    """Create, show and edit one topic; list them with `broadsheet topics`.
+
+    A topic's stories name every one of its entities and, when it has keywords, one of them.
+    Follow or mute it like anything else: `broadsheet follow USER topic ID`.
+
+    \b
+    Examples:
+      broadsheet topic create "EU-China trade" --entity "European Union" --entity China \\
+          --keyword trade --keyword tariffs
+      broadsheet topic show 1
+    """
+
+
+def _entity_ids(store: Store, given: Sequence[str]) -> list[int]:
+    return [_find_entity(store, text).id for text in given]
+
+
+@topic.command("create")
+@click.argument("name")
+@click.option(
+    "--entity",
+    "entity_names",
+    multiple=True,
+    metavar="NAME|ID",
+    help="An entity every story must name (repeatable).",
+)
+@click.option(
+    "--keyword", "keywords", multiple=True, help="A story must have one of these (repeatable)."
+)
+@click.option(
+    "--user", metavar="NAME", help="The owner (without: a topic of the instance, for everybody)."
+)
+@json_option
+@click.pass_context
+@handle_errors
+def topic_create(
+    ctx: click.Context,
+    name: str,
+    entity_names: tuple[str, ...],
+    keywords: tuple[str, ...],
+    user: str | None,
+    as_json: bool,
+) -> None:
+    """Create a topic from entities (by name or id) and keywords; at least one of them.
+
+    Without --user the topic is the instance's: everybody sees it, and nobody edits it (as
+    for a suggested topic in the web app); with --user it is that user's own.
+
+    \b
+    Examples:
+      broadsheet topic create "Port strikes" --entity Rotterdam --keyword strike
+      broadsheet topic create "Morisaki" --entity 12 --user alice --json
+    """
+    from broadsheet.store.personal import Personal
+
+    store = _app(ctx).store()
+    owner = _account(store, user) if user else None
+    created = Personal(store).create_topic(
+        owner.id if owner else None,
+        name,
+        _entity_ids(store, entity_names),
+        keywords,
+        now=_now(),
+    )
+    data = _topic_data(store, created)
+    if as_json:
+        _emit_json(data)
+        return
+    whose = f"{owner.name}'s own" if owner else "instance topic"
+    click.echo(f"Created topic {created.id}: {created.name} ({whose}): {_topic_line(data)}")
+
+
+@topic.command("show")
+@click.argument("topic_id", type=click.IntRange(1), metavar="ID")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 200))
+@json_option
+@click.pass_context
+@handle_errors
+def topic_show(ctx: click.Context, topic_id: int, limit: int, as_json: bool) -> None:
+    """Show a topic's definition and its stories, ranked for nobody in particular (as its page
+    in the web app). JSON: the topic as GET /api/v1/topics/ID gives it, with "owner",
+    "entities" and "items" (feed items, as GET /api/v1/me/feed).
+
+    \b
+    Example:
+      broadsheet topic show 1 --json
+    """
+    from broadsheet.queries import ranked_json
+    from broadsheet.store.personal import Personal
+
+    app = _app(ctx)
+    store = app.store()
+    personal = Personal(store)
+    found = personal.topic(topic_id)
+    ranked = personal.topic_feed(
+        found, now=_now(), half_life_hours=app.settings.feed_half_life_hours, limit=limit
+    )
+    data = {**_topic_data(store, found), "items": ranked_json(store, ranked)}
+    if as_json:
+        _emit_json(data)
+        return
+    console = _console()
+    console.print(f"[bold]{found.name}[/]")
+    whose = f"{data['owner']}'s own" if data["owner"] else "instance topic"
+    console.print(f"#{found.id} · {whose} · {_topic_line(data)}", style="dim", markup=False)
+    if not data["items"]:
+        console.print("no stories in the last week match it", markup=False)
+        return
+    table = Table()
+    for column in ("story", "last seen", "outlets", "title"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("story", "last seen"))
+    for item in data["items"]:
+        table.add_row(
+            str(item["id"]),
+            _short_time(datetime.fromisoformat(item["last_seen"])),
+            ", ".join(item["sources"]),
+            item["title"],
+        )
+    console.print(table)
+
+
+@topic.command("edit")
+@click.argument("topic_id", type=click.IntRange(1), metavar="ID")
+@click.option("--name", help="A new name.")
+@click.option(
+    "--entity",
+    "entity_names",
+    multiple=True,
+    metavar="NAME|ID",
+    help="Replace the entities with these (repeatable).",
+)
+@click.option("--keyword", "keywords", multiple=True, help="Replace the keywords (repeatable).")
+@click.option("--no-entities", is_flag=True, help="Remove every entity.")
+@click.option("--no-keywords", is_flag=True, help="Remove every keyword.")
+@json_option
+@click.pass_context
+@handle_errors
+def topic_edit(
+    ctx: click.Context,
+    topic_id: int,
+    name: str | None,
+    entity_names: tuple[str, ...],
+    keywords: tuple[str, ...],
+    no_entities: bool,
+    no_keywords: bool,
+    as_json: bool,
+) -> None:
+    """Edit a user's own topic: what is not given stays. Topics of the instance are nobody's
+    to edit (create a new one instead), as in the web app.
+
+    \b
+    Examples:
+      broadsheet topic edit 3 --keyword strike --keyword walkout
+      broadsheet topic edit 3 --name "Rotterdam port" --no-keywords --json
+    """
+    from broadsheet.store.personal import Personal
+
+    if entity_names and no_entities:
+        raise click.UsageError("--entity and --no-entities contradict each other")
+    if keywords and no_keywords:
+        raise click.UsageError("--keyword and --no-keywords contradict each other")
+    store = _app(ctx).store()
+    personal = Personal(store)
+    found = personal.topic(topic_id)
+    if found.user_id is None:
+        raise InputError(
+            f"topic {topic_id} is the instance's: nobody edits it; create a topic instead"
+        )
+    entity_ids: Sequence[int] = found.entity_ids
+    if entity_names or no_entities:
+        entity_ids = _entity_ids(store, entity_names)
+    words: Sequence[str] = found.keywords
+    if keywords or no_keywords:
+        words = keywords
+    edited = personal.update_topic(
+        found.user_id, topic_id, name or found.name, entity_ids, words, now=_now()
+    )
+    data = _topic_data(store, edited)
+    if as_json:
+        _emit_json(data)
+        return
+    click.echo(f"Edited topic {edited.id}: {edited.name}: {_topic_line(data)}")
 
 
 # --- demo ----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from broadsheet.pipeline.rank import (
     keyword_terms,
     learn,
     matches,
+    names_in_role,
     rank,
     story_keys,
 )
@@ -92,6 +93,56 @@ def test_a_topic_needs_all_its_entities_and_one_keyword() -> None:
     assert matches(topic, story(1, entity_shares=both, terms=frozenset({"tariff"}))) > 0
     assert matches(topic, story(2, entity_shares=both, terms=frozenset({"football"}))) == 0
     assert matches(topic, story(3, entity_shares={EU: 1.0}, terms=frozenset({"trade"}))) == 0
+
+
+def test_a_topic_entity_is_matched_through_its_officials() -> None:
+    wen = 40  # "Chinese Commerce Minister Wen Guoliang": an official of China
+    topic = Interest(
+        FollowKind.TOPIC,
+        "7",
+        1.0,
+        "EU-China trade",
+        entity_ids=frozenset({EU, CHINA}),
+        keywords=(keyword_terms("tariffs"),),
+        officials={CHINA: frozenset({wen})},
+    )
+    official_only = story(1, entity_shares={EU: 1.0, wen: 0.5}, terms=frozenset({"tariff"}))
+    assert matches(topic, official_only) == pytest.approx(0.75)
+    # The official stands in for China only: the EU itself is still needed.
+    assert matches(topic, story(2, entity_shares={wen: 1.0}, terms=frozenset({"tariff"}))) == 0
+    # Without officials the same story is not the topic's.
+    plain = Interest(
+        FollowKind.TOPIC,
+        "7",
+        1.0,
+        "EU-China trade",
+        entity_ids=frozenset({EU, CHINA}),
+        keywords=(keyword_terms("tariffs"),),
+    )
+    assert matches(plain, official_only) == 0
+    # Ranking finds it through the official as well (the index files the topic under him).
+    ranked = run([official_only], Profile(follows=(topic,)))
+    assert ranked[0].reason.startswith("You follow EU-China trade")
+
+
+@pytest.mark.parametrize(
+    ("role", "names", "official"),
+    [
+        ("Chinese Commerce Minister", ["China"], True),
+        ("German Chancellor", ["Germany"], True),
+        ("EU trade commissioner", ["EU", "European Union"], True),
+        ("European Union trade chief", ["European Union"], True),
+        ("Japanese foreign ministry spokesman", ["Japan"], True),
+        # A descriptor is not an office; an office of something else is not this one's.
+        ("Chinese dissident", ["China"], False),
+        ("Trade Commissioner", ["China"], False),
+        ("opposition leader", ["EU"], False),
+        # "EU" inside another word is not the EU.
+        ("Deutsche Bank chief executive", ["EU"], False),
+    ],
+)
+def test_which_roles_make_an_official(role: str, names: list[str], official: bool) -> None:
+    assert names_in_role(role, names) is official
 
 
 def test_keywords_match_all_their_words_after_normalising() -> None:

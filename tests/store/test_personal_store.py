@@ -3,7 +3,7 @@ lookup by follows within the window, and each candidate's features as ranking se
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,8 @@ from broadsheet.model import FollowKind
 from broadsheet.pipeline import rank as ranking
 from broadsheet.store import Store
 from broadsheet.store.personal import Personal
-from broadsheet.store.schema import articles, raw_documents, stories, story_terms
+from broadsheet.store.schema import articles, entities, raw_documents, stories, story_terms
+from tests.conftest import article_html
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -168,3 +169,43 @@ def test_candidate_ids_follow_the_window_and_the_heaviest_follows(
         follows=(ranking.Interest(FollowKind.SOURCE, str(beta), 1.0, "Beta"),)
     )
     assert 3 in Personal(store).candidate_ids(outlet_profile, now=NOW)
+
+
+GRAIN = [
+    "China reported a record grain harvest on Monday, the agriculture ministry in Beijing said, "
+    "with output of wheat and rice up for the fifth year in a row.",
+    "Farmers in China's northern provinces benefited from good rains, officials said, and "
+    "state reserves are now close to full.",
+]
+TARIFFS = [
+    "Chinese Commerce Minister Wen Guoliang said on Tuesday that Beijing would answer any new "
+    "tariffs on its electric cars, after the European Union proposed duties of up to 30 per cent.",
+    "Wen Guoliang told reporters the European Union was choosing protection over competition "
+    "and that the tariffs would hurt carmakers on both sides.",
+]
+
+
+def test_a_topic_finds_stories_that_name_only_an_official_of_its_entity(
+    run: Callable[..., Any], inputs: Callable[..., Path], store: Store
+) -> None:
+    for name, title, paras in (
+        ("grain.html", "China reports record grain harvest", GRAIN),
+        ("tariffs.html", "Beijing warns of answer to car tariffs", TARIFFS),
+    ):
+        result = run("ingest", inputs(name, article_html(title, paras)), "--quiet")
+        assert result.exit_code == 0, result.output
+    with store.engine.connect() as conn:
+        ids = dict(conn.execute(sa.select(entities.c.name, entities.c.id)).all())
+        wen_story = conn.execute(
+            sa.select(articles.c.story_id).where(articles.c.title.like("Beijing warns%"))
+        ).scalar_one()
+    china, eu, wen = ids["China"], ids["European Union"], ids["Wen Guoliang"]
+    personal = Personal(store)
+    assert wen in personal.officials([china])[china]
+    # The tariffs story never names China itself ...
+    (candidate,) = personal.candidates_by_id([wen_story], now=datetime.now(UTC))
+    assert china not in candidate.entity_shares and eu in candidate.entity_shares
+    # ... yet it is the topic's, through the Chinese Commerce Minister.
+    topic = personal.create_topic(None, "EU-China trade", [eu, china], ["tariffs"], now=NOW)
+    ranked = personal.topic_feed(topic, now=datetime.now(UTC), half_life_hours=24.0)
+    assert wen_story in [r.story_id for r in ranked]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ __all__ = [
     "INTEREST_SCALE",
     "LEARNED_NEIGHBOURS",
     "LEARNED_SCALE",
+    "OFFICE_WORDS",
     "READ_FACTOR",
     "SUBSTANTIAL_NEW_OUTLETS",
     "Candidate",
@@ -49,6 +51,7 @@ __all__ = [
     "keyword_terms",
     "learn",
     "matches",
+    "names_in_role",
     "rank",
     "story_keys",
 ]
@@ -75,6 +78,19 @@ _FEEDBACK_STEP = {FeedbackKind.OPENED: 1.0, FeedbackKind.LIKED: 1.5, FeedbackKin
 # NDCG@10 after 10 and 50 opens (see docs/ranking.md); the test topics were not used.
 LEARNED_SCALE = 20.0
 LEARNED_NEIGHBOURS = 3
+# Words of a role that make its holder an official of what the role names (``names_in_role``):
+# generic English offices, no one's names.
+OFFICE_WORDS = frozenset(
+    """
+    president vice chancellor premier minister ministry secretary senator representative
+    congressman congresswoman governor mayor king queen prince emperor sheikh general admiral
+    chief chairman chairwoman chair spokesman spokeswoman spokesperson ambassador envoy
+    commissioner director deputy leader speaker officer official prosecutor attorney lawmaker
+    legislator mp mep councillor negotiator diplomat consul delegate representative head
+    regulator commander
+    """.split()
+)
+_ROLE_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +117,10 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Interest:
-    """A follow or a mute resolved for ranking: for a topic, its entities and keywords; for a
-    keyword, its words; ``label`` is what the reason line calls it."""
+    """A follow or a mute resolved for ranking: for a topic, its entities and keywords, and for
+    each entity the people whose roles make them its officials (``officials``: "Chinese
+    Commerce Minister Wen Guoliang" for China), who stand in for it; for a keyword, its words;
+    ``label`` is what the reason line calls it."""
 
     kind: FollowKind
     target: str
@@ -110,6 +128,11 @@ class Interest:
     label: str = ""
     entity_ids: frozenset[int] = frozenset()
     keywords: tuple[frozenset[str], ...] = ()
+    officials: Mapping[int, frozenset[int]] = field(default_factory=dict)
+
+    def stand_ins(self, entity_id: int) -> frozenset[int]:
+        """``entity_id`` and its officials: a story naming any of them names the entity."""
+        return self.officials.get(entity_id, frozenset()) | {entity_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,15 +219,45 @@ def matches(interest: Interest, candidate: Candidate) -> float:
         return 0.5 + 0.5 * share if share > 0 else 0.0
     if kind is FollowKind.KEYWORD:
         return 1.0 if any(_keyword_hit(w, candidate) for w in interest.keywords) else 0.0
-    # A topic: every one of its entities is in the story, and one of its keywords when it has any.
+    # A topic: every one of its entities (or one of its officials) is in the story, and one of
+    # its keywords when it has any.
     if not interest.entity_ids and not interest.keywords:
         return 0.0
-    shares = [candidate.entity_shares.get(e, 0.0) for e in interest.entity_ids]
+    shares = [
+        max(candidate.entity_shares.get(e, 0.0) for e in interest.stand_ins(entity))
+        for entity in interest.entity_ids
+    ]
     if any(s <= 0 for s in shares):
         return 0.0
     if interest.keywords and not any(_keyword_hit(w, candidate) for w in interest.keywords):
         return 0.0
     return 0.5 + 0.5 * min(shares) if shares else 1.0
+
+
+def names_in_role(role: str, names: Iterable[str]) -> bool:
+    """Whether a person's ``role`` makes them an official of the entity called ``names``: the
+    role holds an office word ("minister", "spokesman", "commissioner") and names the entity,
+    by one of its names as whole words ("EU trade commissioner" for the EU) or by an adjective
+    formed from a one-word name ("Chinese Commerce Minister" for China, "German Chancellor" for
+    Germany: a capitalised word sharing all but the last two letters of the name, and at least
+    four). A descriptor without an office ("Chinese dissident") is not one."""
+    words = _ROLE_WORD.findall(role)
+    if not any(w.casefold() in OFFICE_WORDS for w in words):
+        return False
+    folded = [w.casefold() for w in words]
+    for name in names:
+        parts = [w.casefold() for w in _ROLE_WORD.findall(name)]
+        if not parts:
+            continue
+        if any(folded[i : i + len(parts)] == parts for i in range(len(folded))):
+            return True
+        if len(parts) == 1 and len(parts[0]) >= 4:
+            stem = parts[0]
+            need = max(4, len(stem) - 2)  # letters the adjective shares with the name
+            for word, fold in zip(words, folded, strict=True):
+                if word[0].isupper() and fold != stem and fold[:need] == stem[:need]:
+                    return True
+    return False
 
 
 def learn(events: Iterable[tuple[FeedbackKind, Candidate]]) -> dict[str, float]:
@@ -256,7 +309,8 @@ class _Index:
                 if interest.target.isdigit():
                     by.setdefault(int(interest.target), []).append(interest)
             elif interest.entity_ids:
-                index.by_entity.setdefault(min(interest.entity_ids), []).append((n, interest))
+                for entity_id in interest.stand_ins(min(interest.entity_ids)):
+                    index.by_entity.setdefault(entity_id, []).append((n, interest))
             else:
                 # A keyword (or a topic of keywords only): one word of each alternative.
                 for words in {w for w in interest.keywords if w}:

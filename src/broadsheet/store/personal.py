@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import itertools
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -38,8 +39,10 @@ from broadsheet.store.schema import (
     UTCDateTime,
     articles,
     entities,
+    entity_names,
     feedback,
     follows,
+    mentions,
     mutes,
     read_marks,
     sources,
@@ -90,6 +93,11 @@ _Learned = tuple[dict[str, float], tuple[tuple[FeedbackKind, frozenset[str]], ..
 # half or more left only single-story pairs on the demo corpus, which suggest nothing.
 _CENTRAL_SHARE = 0.3
 _CHUNK = 500  # ids per IN (...) list, under SQLite's bound-parameter limit
+# A topic entity's officials (people whose roles name it) are looked up again after this long:
+# finding them scans the roles of every person mention, and new ones appear only as news does.
+OFFICIALS_TTL_SECONDS = 600.0
+# At most this many officials stand in for one entity (the most often mentioned).
+MAX_OFFICIALS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +166,8 @@ class Personal:
         # Learned key weights per user, with the feedback events they were learned from: reused
         # until the user gives new feedback (learning reads every event's story).
         self._learned: dict[int, tuple[tuple[tuple[FeedbackKind, int], ...], _Learned]] = {}
+        # Officials per entity, with the monotonic time they were found (``officials``).
+        self._officials: dict[int, tuple[float, frozenset[int]]] = {}
         self._lock = threading.Lock()
 
     @contextmanager
@@ -311,6 +321,78 @@ class Personal:
                 found.update({int(r.id): r.name for r in conn.execute(query)})
         return found
 
+    def officials(
+        self, entity_ids: Iterable[int], *, conn: Connection | None = None
+    ) -> dict[int, frozenset[int]]:
+        """For each entity, the people whose roles make them its officials
+        (``ranking.names_in_role``: "Chinese Commerce Minister" for China, "EU trade
+        commissioner" for the EU), the ``MAX_OFFICIALS`` most mentioned; a topic over the entity
+        also takes stories that name only one of them. Entities without officials are left out.
+        Kept for ``OFFICIALS_TTL_SECONDS`` per process."""
+        wanted = sorted(set(entity_ids))
+        clock = time.monotonic()
+        found: dict[int, frozenset[int]] = {}
+        missing: list[int] = []
+        for entity_id in wanted:
+            cached = self._officials.get(entity_id)
+            if cached is not None and clock - cached[0] < OFFICIALS_TTL_SECONDS:
+                if cached[1]:
+                    found[entity_id] = cached[1]
+            else:
+                missing.append(entity_id)
+        if not missing:
+            return found
+        with self._connect(conn) as conn:
+            names: dict[int, set[str]] = defaultdict(set)
+            for chunk in _chunks(missing):
+                for r in conn.execute(
+                    sa.select(entities.c.id, entities.c.name).where(entities.c.id.in_(chunk))
+                ):
+                    names[int(r.id)].add(r.name)
+                for r in conn.execute(
+                    sa.select(entity_names.c.entity_id, entity_names.c.text).where(
+                        entity_names.c.entity_id.in_(chunk), entity_names.c.kind == "alias"
+                    )
+                ):
+                    names[int(r.entity_id)].add(r.text)
+            for entity_id in missing:
+                people = self._officials_of(conn, entity_id, names.get(entity_id, set()))
+                with self._lock:
+                    self._officials[entity_id] = (clock, people)
+                if people:
+                    found[entity_id] = people
+        return found
+
+    @staticmethod
+    def _officials_of(conn: Connection, entity_id: int, names: set[str]) -> frozenset[int]:
+        # SQL narrows person mentions with a role to those containing a name or the start of
+        # a one-word name (the adjective's letters); ``names_in_role`` decides on each role.
+        patterns: set[str] = set()
+        for name in names:
+            patterns.add(name)
+            if " " not in name and len(name) >= 4:
+                patterns.add(name[: max(4, len(name) - 2)])
+        if not patterns:
+            return frozenset()
+        escaped = [
+            p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for p in patterns
+        ]
+        rows = conn.execute(
+            sa.select(mentions.c.entity_id, mentions.c.role, sa.func.count().label("n"))
+            .where(
+                mentions.c.role.is_not(None),
+                mentions.c.type == "person",
+                mentions.c.entity_id != entity_id,
+                sa.or_(*(mentions.c.role.ilike(f"%{p}%", escape="\\") for p in escaped)),
+            )
+            .group_by(mentions.c.entity_id, mentions.c.role)
+        ).all()
+        counts: Counter[int] = Counter()
+        for row in rows:
+            if ranking.names_in_role(row.role, names):
+                counts[int(row.entity_id)] += int(row.n)
+        return frozenset(e for e, _ in counts.most_common(MAX_OFFICIALS))
+
     def suggest_topics(self, *, now: datetime, limit: int = 8) -> list[TopicSuggestion]:
         """Pairs of entities central together (each named by a third or more of the articles) to
         two or more of the window's most-covered stories, most stories first; pairs that are
@@ -444,6 +526,9 @@ class Personal:
                 )
             }
             names = self.entity_names(by_kind[FollowKind.ENTITY], conn=conn)
+            officials = self.officials(
+                (e for t in topic_rows.values() for e in t.entity_ids), conn=conn
+            )
         found: list[ranking.Interest] = []
         for f in follow_rows:
             weight = float(getattr(f, "weight", 1.0))
@@ -465,6 +550,7 @@ class Personal:
                         topic.name,
                         entity_ids=frozenset(topic.entity_ids),
                         keywords=tuple(ranking.keyword_terms(k) for k in topic.keywords),
+                        officials={e: officials[e] for e in topic.entity_ids if e in officials},
                     )
                 )
             else:
@@ -572,8 +658,10 @@ class Personal:
             elif interest.kind is FollowKind.STORY and interest.target.isdigit():
                 found.add(int(interest.target))
             elif interest.entity_ids:
-                # A topic needs every one of its entities: looking up one of them finds it.
-                weights[f"e:{min(interest.entity_ids)}"] += interest.weight
+                # A topic needs every one of its entities (or an official of it): looking up one
+                # of them and its officials finds it.
+                for entity_id in interest.stand_ins(min(interest.entity_ids)):
+                    weights[f"e:{entity_id}"] += interest.weight
             else:
                 for words in interest.keywords:
                     # Every word must be there: the longest (usually rarest) one finds the story.
@@ -652,6 +740,7 @@ class Personal:
             if interest.kind is FollowKind.ENTITY:
                 keys.add(f"e:{interest.target}")
             keys.update(f"e:{e}" for e in interest.entity_ids)
+            keys.update(f"e:{e}" for people in interest.officials.values() for e in people)
             for words in interest.keywords:
                 keys.update(words)
         keys.update(_feedback_keys(tuple(profile.feedback)))
@@ -794,6 +883,7 @@ class Personal:
             topic.name,
             entity_ids=frozenset(topic.entity_ids),
             keywords=tuple(ranking.keyword_terms(k) for k in topic.keywords),
+            officials=self.officials(topic.entity_ids),
         )
         profile = ranking.Profile(follows=(interest,))
         ids = self.candidate_ids(profile, now=now)

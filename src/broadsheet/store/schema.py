@@ -244,6 +244,15 @@ mentions = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("role", sa.Text),
+    # Person mentions with a role, for a topic entity's officials (migration 0012).
+    sa.Index(
+        "ix_mentions_role",
+        "role",
+        "type",
+        "entity_id",
+        sqlite_where=sa.text("role IS NOT NULL"),
+        postgresql_where=sa.text("role IS NOT NULL"),
+    ),
 )
 
 # What the enrichment stage read in each article (migration 0007). Offsets (``start``/``end``)
