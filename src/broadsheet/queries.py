@@ -48,8 +48,8 @@ def story_payload(store: Store, story_id: int) -> dict[str, Any]:
 
 
 # --- the personal front page (#11) ----------------------------------------------------------------
-# The same shapes as ``/api/v1/follows``, ``/api/v1/mutes``, ``/api/v1/topics`` and the items of
-# ``/api/v1/me/feed`` (``web/api.py``); ``tests/test_cli_personal.py`` checks that they agree, so
+# What ``/api/v1/follows``, ``/api/v1/mutes``, ``/api/v1/topics`` and ``/api/v1/me/feed``
+# (``web/api.py``) return and the CLI prints with ``--json``: one builder each, so
 # ``broadsheet feed USER --json`` and the API can be read by the same script.
 
 

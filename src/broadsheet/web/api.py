@@ -17,9 +17,8 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from broadsheet.errors import NotFound
-from broadsheet.model import EntityType, FeedbackKind, Follow, FollowKind, Mute, Topic, User
-from broadsheet.pipeline.rank import RankedStory
-from broadsheet.queries import story_payload
+from broadsheet.model import EntityType, FeedbackKind, FollowKind, Topic, User
+from broadsheet.queries import follow_json, mute_json, ranked_json, story_payload, topic_json
 from broadsheet.serialize import (
     article_json,
     article_summary_json,
@@ -214,16 +213,6 @@ class FollowIn(BaseModel):
     weight: float = Field(default=1.0, gt=0, le=MAX_FOLLOW_WEIGHT)
 
 
-def follow_json(follow: Follow) -> dict[str, Any]:
-    return {
-        "id": follow.id,
-        "kind": follow.kind.value,
-        "target": follow.target,
-        "weight": follow.weight,
-        "created_at": follow.created_at.isoformat(),
-    }
-
-
 @router.get("/follows", summary="What the user follows (only their own)")
 def list_follows(
     request: Request, user: Annotated[User, Depends(api_user)]
@@ -264,15 +253,6 @@ class MuteIn(BaseModel):
     target: str = Field(min_length=1, max_length=100)
 
 
-def mute_json(mute: Mute) -> dict[str, Any]:
-    return {
-        "id": mute.id,
-        "kind": mute.kind.value,
-        "target": mute.target,
-        "created_at": mute.created_at.isoformat(),
-    }
-
-
 @router.get("/mutes", summary="What the user muted (only their own)")
 def list_mutes(request: Request, user: Annotated[User, Depends(api_user)]) -> list[dict[str, Any]]:
     return [mute_json(m) for m in _personal(request).mutes(user.id)]
@@ -300,18 +280,6 @@ class TopicIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     entity_ids: list[RowIdValue] = Field(default_factory=list, max_length=20)
     keywords: list[str] = Field(default_factory=list, max_length=20)
-
-
-def topic_json(topic: Topic) -> dict[str, Any]:
-    return {
-        "id": topic.id,
-        "name": topic.name,
-        "entity_ids": list(topic.entity_ids),
-        "keywords": list(topic.keywords),
-        "mine": topic.user_id is not None,
-        "created_at": topic.created_at.isoformat(),
-        "updated_at": topic.updated_at.isoformat(),
-    }
 
 
 def _visible_topic(request: Request, topic_id: int, user: User) -> Topic:
@@ -377,29 +345,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _ranked_json(request: Request, ranked: list[RankedStory]) -> list[dict[str, Any]]:
-    store = _store(request)
-    items: list[dict[str, Any]] = []
-    for item in ranked:
-        try:
-            story = store.story(item.story_id)[0]
-        except NotFound:
-            continue
-        items.append(
-            {
-                **story_json(story),
-                "score": round(item.score, 4),
-                "reason": item.reason,
-                "because": [item.reason],
-                "terms": [
-                    {"kind": t.kind, "value": round(t.value, 4), "label": t.label}
-                    for t in item.terms
-                ],
-            }
-        )
-    return items
-
-
 def _personal(request: Request) -> Personal:
     personal: Personal = request.app.state.personal
     return personal
@@ -415,7 +360,7 @@ def my_feed(
     ranked = _personal(request).feed(
         user.id, now=datetime.now(UTC), half_life_hours=half_life, limit=limit
     )
-    return {"items": _ranked_json(request, ranked)}
+    return {"items": ranked_json(_store(request), ranked)}
 
 
 @router.get("/following", summary="The personal feed: stories matching the user's follows")
@@ -424,4 +369,4 @@ def personal_feed(request: Request, user: Annotated[User, Depends(api_user)]) ->
     ranked = _personal(request).feed(
         user.id, now=datetime.now(UTC), half_life_hours=half_life, limit=50, followed_only=True
     )
-    return {"items": _ranked_json(request, ranked)}
+    return {"items": ranked_json(_store(request), ranked)}
