@@ -154,6 +154,22 @@ def test_fts_search_ranks_and_highlights(store: Store) -> None:
     assert store.search("   ") == []
 
 
+def test_a_word_in_very_many_articles_is_ranked_among_the_newest(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import broadsheet.store.sql as store_sql
+
+    monkeypatch.setattr(store_sql, "SEARCH_WINDOW", 2)
+    titles = ["Strike strike strike", "Strike talks", "Strike ends", "Rotterdam strike vote"]
+    for n, title in enumerate(titles):  # stored one batch each, oldest first
+        draft = make_draft(title=title, paragraphs=(f"Story {n} about a strike.",))
+        store.write_batch([ProcessResult(raw(bytes([n])), None, (fingerprint(draft),))], now=NOW)
+    # The best match overall is the oldest; only the two newest matches are ranked.
+    assert {h.title for h in store.search("strike")} == {"Strike ends", "Rotterdam strike vote"}
+    # A word with fewer matches than the window is found however old its article.
+    assert [h.title for h in store.search("talks")] == ["Strike talks"]
+
+
 def test_not_found(store: Store) -> None:
     with pytest.raises(NotFound, match="no article 99"):
         store.article(99)

@@ -780,12 +780,12 @@ class Personal:
                 shares: dict[int, dict[int, float]] = defaultdict(dict)
                 words: dict[int, set[str]] = defaultdict(set)
                 key_counts: dict[int, int] = {}
-                # All of a story's postings (45 on average: one PK range each), one string per
-                # story, filtered here: an IN list of hundreds of keys made SQLite probe every
-                # (story, key) pair, and a Python row per posting cost more than the query.
-                for story_id, count, joined_words, joined_entities in conn.execute(
-                    _POSTINGS, {"ids": chunk}
-                ):
+                # All of a story's postings (45 on average: one PK range each) as two strings
+                # per story, filtered here. Slower, measured: a story_terms lookup per (story,
+                # key) pair; a Python row per posting; filtering in SQL (an IN list of
+                # thousands of bound keys, or the keys as JSON through json_each).
+                postings = conn.execute(_POSTINGS, {"ids": chunk})
+                for story_id, count, joined_words, joined_entities in postings:
                     key_counts[story_id] = int(count)
                     if joined_words:
                         found = joined_words.split(_SEP)

@@ -89,6 +89,10 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 _FTS_TOKEN = re.compile(r"\w+\*?")
 # zlib level 6: within a few per cent of level 9 on HTML and text, at a third of the CPU time.
 _ZLIB_LEVEL = 6
+# Search ranks (bm25) at most this many matches: the most recently stored ones. bm25 scores
+# every match it ranks, so a word in most of a large store cost 100 ms and more; a query with
+# fewer matches than this is ranked over all of them, as before.
+SEARCH_WINDOW = 5000
 
 
 def _alembic_config(connection: Connection) -> Config:
@@ -480,7 +484,8 @@ class Store:
             return [ArticleId(row.id) for row in rows]
 
     def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
-        """Full-text search over titles and bodies, best match first (FTS5 bm25)."""
+        """Full-text search over titles and bodies, best match first (FTS5 bm25) among the
+        ``SEARCH_WINDOW`` most recently stored matches."""
         query = _fts_query(text)
         if not query:
             return []
@@ -492,33 +497,41 @@ class Store:
         # The limit is written into the SQL as a number (it is an int): bound as a parameter, it
         # hides the LIMIT from FTS5's planner and the same query takes 2.5 times as long.
         top = max(1, int(limit))
-        sql = sa.text(
-            f"""
-            SELECT a.id, a.title, s.name AS source, a.published_at,
-                   snippet(articles_fts, 1, '[', ']', '…', 16) AS snippet,
-                   top.rank AS rank
-            FROM (
-                SELECT rowid AS id, bm25(articles_fts, 5.0, 1.0) AS rank
-                FROM articles_fts
-                WHERE articles_fts MATCH :query
-                ORDER BY rank
-                LIMIT {top}
-            ) AS top
-            JOIN articles_fts ON articles_fts.rowid = top.id
-            JOIN articles a ON a.id = top.id
-            JOIN sources s ON s.id = a.source_id
-            WHERE articles_fts MATCH :query
-            ORDER BY top.rank, a.id
-            """
-        ).columns(
-            sa.column("id", sa.Integer),
-            sa.column("title", sa.Text),
-            sa.column("source", sa.Text),
-            sa.column("published_at", UTCDateTime()),
-            sa.column("snippet", sa.Text),
-            sa.column("rank", sa.Float),
+        # The oldest of the newest SEARCH_WINDOW matches (rowids grow as articles are stored, and
+        # FTS5 walks a term's rows backwards cheaply); ranking then starts from there.
+        window_start = sa.text(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query "
+            f"ORDER BY rowid DESC LIMIT 1 OFFSET {SEARCH_WINDOW - 1}"
         )
         with self.engine.connect() as conn:
+            floor = conn.execute(window_start, {"query": query}).scalar()
+            since = f"AND rowid >= {int(floor)}" if floor is not None else ""
+            sql = sa.text(
+                f"""
+                SELECT a.id, a.title, s.name AS source, a.published_at,
+                       snippet(articles_fts, 1, '[', ']', '…', 16) AS snippet,
+                       top.rank AS rank
+                FROM (
+                    SELECT rowid AS id, bm25(articles_fts, 5.0, 1.0) AS rank
+                    FROM articles_fts
+                    WHERE articles_fts MATCH :query {since}
+                    ORDER BY rank
+                    LIMIT {top}
+                ) AS top
+                JOIN articles_fts ON articles_fts.rowid = top.id
+                JOIN articles a ON a.id = top.id
+                JOIN sources s ON s.id = a.source_id
+                WHERE articles_fts MATCH :query
+                ORDER BY top.rank, a.id
+                """
+            ).columns(
+                sa.column("id", sa.Integer),
+                sa.column("title", sa.Text),
+                sa.column("source", sa.Text),
+                sa.column("published_at", UTCDateTime()),
+                sa.column("snippet", sa.Text),
+                sa.column("rank", sa.Float),
+            )
             rows = conn.execute(sql, {"query": query}).all()
         return [
             SearchHit(
