@@ -30,11 +30,7 @@ __all__ = [
 
 def top_entities(store: Store, entity_ids: tuple[int, ...]) -> list[Entity]:
     """The entities behind ``Story.top_entity_ids``, in that order (unknown ids left out)."""
-    found: list[Entity] = []
-    for entity_id in entity_ids:
-        match = [e for e in store.find_entities(str(entity_id)) if e.id == entity_id]
-        found.extend(match[:1])
-    return found
+    return store.entities_by_id(entity_ids)
 
 
 def story_payload(store: Store, story_id: int) -> dict[str, Any]:

@@ -123,3 +123,21 @@ def test_unknown_entity_is_exit_1(run: Run) -> None:
     result = run("entity", "Nobody Atall")
     assert result.exit_code == 1
     assert "no entity named" in result.output
+
+
+def test_entities_by_id_reads_them_in_bulk_as_one_by_one(
+    run: Run, inputs: Callable[..., Path], store: Store
+) -> None:
+    _ingest(run, inputs, "a.html", "Scholz and Macron meet in Berlin", SUMMIT)
+    with store.engine.connect() as conn:
+        ids = list(conn.execute(sa.select(entities.c.id).order_by(entities.c.id)).scalars())
+    assert len(ids) >= 4
+    wanted = [*reversed(ids), 999_999, ids[0]]  # any order, an unknown id, a repeat
+    one_by_one = [
+        e for i in dict.fromkeys(wanted) for e in store.find_entities(str(i)) if e.id == i
+    ]
+    bulk = store.entities_by_id(wanted)
+    assert bulk == one_by_one
+    assert [e.id for e in bulk] == list(reversed(ids))
+    scholz = next(e for e in bulk if e.name == "Olaf Scholz")
+    assert "Scholz" in scholz.aliases and scholz.roles

@@ -653,6 +653,11 @@ class Store:
         with self.engine.connect() as conn:
             return entity_store.entity_rows(conn, type_=type_, limit=limit, offset=offset)
 
+    def entities_by_id(self, entity_ids: Sequence[int]) -> list[Entity]:
+        """The entities with these ids, in the order given; unknown ids are left out."""
+        with self.engine.connect() as conn:
+            return entity_store.entities_by_id(conn, entity_ids)
+
     def find_entities(self, name_or_id: str) -> list[Entity]:
         """Entities with this id or going by this name (any spelling); several when the same
         name is two different entities (two people called Biden). Most articles first."""
