@@ -2150,8 +2150,8 @@ def topic_create(
 ) -> None:
     """Create a topic from entities (by name or id) and keywords; at least one of them.
 
-    Without --user the topic is the instance's: everybody sees it, and nobody edits it (as
-    for a suggested topic in the web app); with --user it is that user's own.
+    Without --user the topic is the instance's: everybody sees it, and only this command line
+    edits it (as for a suggested topic in the web app); with --user it is that user's own.
 
     \b
     Examples:
@@ -2252,8 +2252,8 @@ def topic_edit(
     no_keywords: bool,
     as_json: bool,
 ) -> None:
-    """Edit a user's own topic: what is not given stays. Topics of the instance are nobody's
-    to edit (create a new one instead), as in the web app.
+    """Edit a topic, a user's or the instance's: what is not given stays. (In the web app and
+    the API a user edits only their own topics; the instance's are edited here.)
 
     \b
     Examples:
@@ -2269,10 +2269,6 @@ def topic_edit(
     store = _app(ctx).store()
     personal = Personal(store)
     found = personal.topic(topic_id)
-    if found.user_id is None:
-        raise InputError(
-            f"topic {topic_id} is the instance's: nobody edits it; create a topic instead"
-        )
     entity_ids: Sequence[int] = found.entity_ids
     if entity_names or no_entities:
         entity_ids = _entity_ids(store, entity_names)

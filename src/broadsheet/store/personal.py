@@ -249,7 +249,7 @@ class Personal:
 
     def update_topic(
         self,
-        user_id: int,
+        user_id: int | None,
         topic_id: int,
         name: str,
         entity_ids: Sequence[int],
@@ -257,13 +257,15 @@ class Personal:
         *,
         now: datetime,
     ) -> Topic:
-        """Edit one of ``user_id``'s topics. Raises ``NotFound`` for a topic that is not theirs
-        (the instance's suggested topics are not anybody's to edit), ``InputError`` as above."""
+        """Edit one of ``user_id``'s topics, or with ``None`` one of the instance's (only the
+        operator's CLI does: in the web app and the API the instance's topics are nobody's to
+        edit). Raises ``NotFound`` for a topic that is not theirs, ``InputError`` as above."""
         name, entity_list, keyword_list = self._check_topic(name, entity_ids, keywords)
+        owner = topics.c.user_id.is_(None) if user_id is None else topics.c.user_id == user_id
         with self._write() as conn:
             result = conn.execute(
                 topics.update()
-                .where(topics.c.id == topic_id, topics.c.user_id == user_id)
+                .where(topics.c.id == topic_id, owner)
                 .values(name=name, entity_ids=entity_list, keywords=keyword_list, updated_at=now)
             )
             if not result.rowcount:
