@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 import feedparser
+
+from broadsheet.store.users import Accounts
+from tests.web.fixtures import USERS
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
 NS = {"a": "http://www.w3.org/2005/Atom"}
 
@@ -35,8 +42,33 @@ def test_stories_feed_is_valid_atom(alice, demo_store) -> None:
 
 
 def test_stories_feed_follows_the_reading_setting(client, public_client) -> None:
-    assert client.get("/feeds/stories.atom").status_code == 303
+    # A feed reader on a private instance is challenged for credentials, not sent to a login
+    # page it cannot fill in.
+    refused = client.get("/feeds/stories.atom")
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"].startswith('Basic realm="Broadsheet feeds"')
     assert public_client.get("/feeds/stories.atom").status_code == 200
+
+
+def _basic(name: str, secret: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{secret}".encode()).decode()}
+
+
+def test_feed_readers_send_the_user_name_and_an_api_token(client, demo_store) -> None:
+    accounts = Accounts(demo_store)
+    _record, secret = accounts.create_token(accounts.user("alice").id, "reader", now=NOW)
+    front = client.get("/feeds/following.atom", headers=_basic("alice", secret))
+    assert front.status_code == 200
+    assert feedparser.parse(front.content).feed.title == "Broadsheet: front page of alice"
+    assert client.get("/feeds/stories.atom", headers=_basic("alice", secret)).status_code == 200
+    for headers in (
+        _basic("bob", secret),  # another user's name with alice's token
+        _basic("alice", USERS["alice"]),  # the login password is not a feed credential
+        _basic("alice", ""),
+        {"Authorization": "Basic not-base64!"},
+        {"Authorization": "Basic " + base64.b64encode(b"no colon").decode()},
+    ):
+        assert client.get("/feeds/following.atom", headers=headers).status_code == 401, headers
 
 
 def test_entity_feed_lists_the_stories_naming_it(alice, demo_store) -> None:

@@ -33,6 +33,7 @@ from broadsheet.web.auth import (
     CSRF_COOKIE,
     ApiAuthRequired,
     CsrfFailed,
+    FeedAuthRequired,
     LoginLimiter,
     LoginRequired,
     csrf_token,
@@ -209,6 +210,16 @@ def _install_handlers(app: FastAPI) -> None:
             str(exc) or "log in or send an API token (Authorization: Bearer ...)",
             code="unauthorized",
             headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(FeedAuthRequired)
+    async def feed_auth(request: Request, exc: FeedAuthRequired) -> Response:
+        return error_response(
+            request,
+            401,
+            "send your user name and an API token (HTTP Basic, or Authorization: Bearer TOKEN)",
+            code="unauthorized",
+            headers={"WWW-Authenticate": 'Basic realm="Broadsheet feeds", charset="UTF-8"'},
         )
 
     @app.exception_handler(LoginRequired)

@@ -20,13 +20,30 @@ from broadsheet.pipeline.rank import RankedStory
 from broadsheet.store import Store
 from broadsheet.store.personal import Personal
 from broadsheet.web.api import RowId
-from broadsheet.web.pages import member, reader
+from broadsheet.web.auth import FeedAuthRequired, current_user
 from broadsheet.web.views import find_entity
 
 __all__ = ["router", "stories_atom"]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 router = APIRouter(include_in_schema=False)
+
+
+def feed_reader(request: Request) -> User | None:
+    """Anyone when ``public_read`` is on, else a user. A feed reader is no browser: it gets a
+    401 with a Basic challenge (name and API token), not the login page's redirect."""
+    user = current_user(request)
+    if user is None and not request.app.state.settings.public_read:
+        raise FeedAuthRequired()
+    return user
+
+
+def feed_member(request: Request) -> User:
+    """A user, by session, bearer token or Basic name and token; else a 401 with a challenge."""
+    user = current_user(request)
+    if user is None:
+        raise FeedAuthRequired()
+    return user
 
 
 def _iso(value: datetime) -> str:
@@ -84,7 +101,7 @@ def stories_atom(
 @router.get("/feeds/stories.atom", name="stories_atom")
 def stories_feed(
     request: Request,
-    _user: Annotated[User | None, Depends(reader)],
+    _user: Annotated[User | None, Depends(feed_reader)],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
     store: Store = request.app.state.store
@@ -103,7 +120,7 @@ def stories_feed(
 def entity_feed(
     request: Request,
     entity_id: RowId,
-    _user: Annotated[User | None, Depends(reader)],
+    _user: Annotated[User | None, Depends(feed_reader)],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
     """The stories whose articles name one entity, most recently active first."""
@@ -132,7 +149,7 @@ def entity_feed(
 
 
 @router.get("/feeds/following.atom", name="following_atom")
-def following_feed(request: Request, user: Annotated[User, Depends(member)]) -> Response:
+def following_feed(request: Request, user: Annotated[User, Depends(feed_member)]) -> Response:
     """The personal front page of the user behind the bearer token (or session) as Atom, ranked
     as on the page; each entry's summary starts with its reason line."""
     store: Store = request.app.state.store
@@ -150,7 +167,7 @@ def following_feed(request: Request, user: Annotated[User, Depends(member)]) -> 
 
 @router.get("/feeds/topics/{topic_id}.atom", name="topic_atom")
 def topic_feed(
-    request: Request, topic_id: RowId, user: Annotated[User | None, Depends(reader)]
+    request: Request, topic_id: RowId, user: Annotated[User | None, Depends(feed_reader)]
 ) -> Response:
     """The stories of one topic, ranked as on its page."""
     store: Store = request.app.state.store

@@ -2,7 +2,11 @@
 
 - Sessions: a random id in an HttpOnly, SameSite=Lax cookie (Secure when the request came over
   HTTPS, directly or through a proxy uvicorn trusts); the store keeps only its hash.
-- API tokens: ``Authorization: Bearer bst_...``; the store keeps only their hashes.
+- API tokens: ``Authorization: Bearer bst_...``; the store keeps only their hashes. Feed readers
+  mostly cannot send a bearer token but all send HTTP Basic credentials, so a token also works
+  as the password of ``Authorization: Basic`` with the user's name (``https://NAME:TOKEN@host/
+  feeds/following.atom``). An account's login password is never accepted that way: it would
+  then sit in every feed reader's settings, and Basic has no rate limit here.
 - CSRF: every form carries the value of the ``bs_csrf`` cookie (double submit). A page on another
   site can make the browser send the cookie but cannot read it, so it cannot put it in the form;
   SameSite=Strict on that cookie and the Origin check below are two more locks on the same door.
@@ -12,6 +16,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import secrets
 import threading
@@ -34,6 +40,7 @@ __all__ = [
     "SESSION_LIFETIME",
     "ApiAuthRequired",
     "CsrfFailed",
+    "FeedAuthRequired",
     "LoginLimiter",
     "LoginRequired",
     "check_csrf",
@@ -55,6 +62,11 @@ class LoginRequired(Exception):
 
 class ApiAuthRequired(Exception):
     """An API call needs a token or a session; the handler answers 401 in the JSON error shape."""
+
+
+class FeedAuthRequired(Exception):
+    """A private Atom feed needs credentials; the handler answers 401 with a Basic challenge,
+    which feed readers answer with the user's name and an API token."""
 
 
 class CsrfFailed(Exception):
@@ -81,11 +93,27 @@ def current_user(request: Request) -> User | None:
     scheme, _, credential = header.partition(" ")
     if scheme.lower() == "bearer" and credential.strip():
         user = accounts.token_user(credential.strip(), now=_now())
+    elif scheme.lower() == "basic" and credential.strip():
+        user = _basic_user(accounts, credential.strip())
     else:
         session = request.cookies.get(SESSION_COOKIE)
         if session:
             user = accounts.session_user(session, now=_now())
     request.state.user = user
+    return user
+
+
+def _basic_user(accounts: Accounts, credential: str) -> User | None:
+    """The user of ``NAME:TOKEN`` in Basic credentials: the token's owner, when NAME is theirs."""
+    try:
+        name, sep, secret = base64.b64decode(credential, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if not sep or not secret:
+        return None
+    user = accounts.token_user(secret, now=_now())
+    if user is None or not hmac.compare_digest(user.name.encode(), name.encode()):
+        return None
     return user
 
 
