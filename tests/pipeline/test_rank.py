@@ -240,3 +240,15 @@ def test_followed_only_and_limit_and_bad_half_life() -> None:
     assert len(run([story(i) for i in range(1, 50)], limit=10)) == 10
     with pytest.raises(ValueError, match="half-life"):
         rank([], Profile(), now=NOW, half_life_hours=0)
+
+
+def test_exactly_balanced_scores_tie_whenever_the_feed_is_read() -> None:
+    # Three outlets a day old against one outlet just in: ln 4 - ln 2 (one half-life) = ln 2,
+    # the same score, whatever the float sum's last bit says at a given second.
+    three = story(1, outlets=3, hours_ago=25.0)
+    one = story(2, outlets=1, hours_ago=1.0)
+    for seconds in range(0, 120, 7):
+        at = NOW + timedelta(seconds=seconds, microseconds=seconds * 1013)
+        ranked = rank([three, one], Profile(), now=at, half_life_hours=24.0)
+        # A tie goes to the newer story, every time.
+        assert ids(ranked) == [2, 1], seconds

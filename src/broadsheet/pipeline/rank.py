@@ -523,5 +523,8 @@ def rank(
         )
     # A story read and unchanged since never comes back above one that is new to the reader,
     # however well it scores: the score only orders stories within each of the two tiers.
-    ranked.sort(key=lambda r: (r[0], r[1], r[2], r[3]), reverse=True)
+    # Scores equal to 9 decimals are ties (newer first, then higher id): two stories whose terms
+    # balance exactly (three outlets a day old, one outlet just in) would otherwise swap places
+    # with the last bit of the float sum, i.e. with the second the feed is read at.
+    ranked.sort(key=lambda r: (r[0], round(r[1], 9), r[2], r[3]), reverse=True)
     return [r[4] for r in ranked[:limit]]

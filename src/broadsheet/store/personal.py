@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import json
 import threading
 import time
 from collections import Counter, defaultdict
@@ -29,6 +30,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from broadsheet.errors import InputError, NotFound
 from broadsheet.model import FeedbackKind, Follow, FollowKind, Mute, Topic, UserId
@@ -787,17 +790,20 @@ class Personal:
                 # key) pair; a Python row per posting; filtering in SQL (an IN list of
                 # thousands of bound keys, or the keys as JSON through json_each).
                 postings = conn.execute(_POSTINGS, {"ids": chunk})
-                for story_id, count, joined_words, joined_entities in postings:
+                for story_id, count, joined_words, entity_json in postings:
                     key_counts[story_id] = int(count)
                     if joined_words:
-                        found = joined_words.split(_SEP)
-                        words[story_id].update(
-                            found if wanted is None else [w for w in found if w in wanted]
-                        )
-                    for posting in joined_entities.split(_SEP) if joined_entities else ():
-                        key, _, weight = posting.partition("=")
-                        if wanted is None or key in wanted:
-                            shares[story_id][int(key[2:])] = float(weight)
+                        found = set(joined_words.split(_SEP))
+                        words[story_id].update(found if wanted is None else found & wanted)
+                    # Text from SQLite; a dict, or None for a story without entities, from
+                    # PostgreSQL's driver.
+                    weights: dict[str, float] = (
+                        json.loads(entity_json)
+                        if isinstance(entity_json, str)
+                        else entity_json or {}
+                    )
+                    keys_here = weights.keys() if wanted is None else weights.keys() & wanted
+                    shares[story_id].update({int(k[2:]): float(weights[k]) for k in keys_here})
                 outlets: dict[int, set[int]] = defaultdict(set)
                 recent: Counter[int] = Counter()
                 # Duplicates are skipped here, not in SQL: "duplicate_of IS NULL" made SQLite read
@@ -901,21 +907,31 @@ class Personal:
 
 
 _SEP = "\x1f"  # between a story's postings in ``_POSTINGS`` (no term contains it)
-# Each story's postings as two strings, its words and its entities with their weights
-# ("e:12=0.5": printed and parsed back, 15 significant digits, as much as ranking uses).
+# Each story's postings: its words as one string, its entities as a JSON object of weights
+# ({"e:12": 0.5}; json.loads and set operations do in C what a loop over the postings did in
+# Python).
 _IS_ENTITY = story_terms.c.term.like("e:%")
+
+
+class _JsonObjectAgg(sa.sql.functions.GenericFunction[Any]):
+    """An aggregate building a JSON object from (key, value) rows: SQLite's json_group_object,
+    PostgreSQL's json_object_agg (whose driver hands back a dict rather than text)."""
+
+    inherit_cache = True
+    name = "json_object_agg"
+
+
+@compiles(_JsonObjectAgg, "sqlite")
+def _json_group_object(element: _JsonObjectAgg, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_group_object({compiler.process(element.clauses, **kw)})"
+
+
 _POSTINGS = (
     sa.select(
         story_terms.c.story_id,
         sa.func.count(),
         sa.func.aggregate_strings(sa.case((_IS_ENTITY, sa.null()), else_=story_terms.c.term), _SEP),
-        sa.func.aggregate_strings(
-            sa.case(
-                (_IS_ENTITY, story_terms.c.term + "=" + sa.cast(story_terms.c.weight, sa.Text)),
-                else_=sa.null(),
-            ),
-            _SEP,
-        ),
+        _JsonObjectAgg(story_terms.c.term, story_terms.c.weight).filter(_IS_ENTITY),
     )
     .where(story_terms.c.story_id.in_(sa.bindparam("ids", expanding=True)))
     .group_by(story_terms.c.story_id)

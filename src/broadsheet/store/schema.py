@@ -103,7 +103,8 @@ articles = sa.Table(
     sa.Column("content_hash", sa.String(64), nullable=False, index=True),
     sa.Column("is_partial", sa.Boolean, nullable=False),
     sa.Column("duplicate_of", sa.Integer, sa.ForeignKey("articles.id"), index=True),
-    sa.Column("story_id", sa.Integer, index=True),
+    # Indexed by ix_articles_story_sources below (migration 0012), story_id first.
+    sa.Column("story_id", sa.Integer),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("ingested_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -454,6 +455,17 @@ read_marks = sa.Table(
     sa.Column("read_at", UTCDateTime, nullable=False),
     sa.Column("source_count", sa.Integer, nullable=False),
     sa.Column("conflict_count", sa.Integer, nullable=False),
+)
+
+# A story's articles by outlet, covering what the feed reads of them (migration 0012): the
+# columns after ``body`` sit in overflow pages when the text is long, and the feed reads
+# ``duplicate_of`` for every candidate's articles.
+sa.Index(
+    "ix_articles_story_sources",
+    articles.c.story_id,
+    articles.c.source_id,
+    articles.c.published_at,
+    articles.c.duplicate_of,
 )
 
 # Candidate stories of a followed outlet are found through its recent articles.
