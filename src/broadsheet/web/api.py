@@ -31,7 +31,7 @@ from broadsheet.serialize import (
 from broadsheet.store import Store
 from broadsheet.store.personal import Personal
 from broadsheet.store.users import MAX_FOLLOW_WEIGHT, Accounts
-from broadsheet.web.auth import ApiAuthRequired, current_user
+from broadsheet.web.auth import ApiAuthRequired, user_dependencies
 from broadsheet.web.views import check_follow_target, find_entity, find_source
 
 __all__ = ["router"]
@@ -63,18 +63,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def api_reader(request: Request) -> User | None:
-    user = current_user(request)
-    if user is None and not request.app.state.settings.public_read:
-        raise ApiAuthRequired()
-    return user
-
-
-def api_user(request: Request) -> User:
-    user = current_user(request)
-    if user is None:
-        raise ApiAuthRequired()
-    return user
+# Read endpoints: anyone when public_read is on; writes and /me: a user (token or session).
+api_reader, api_user = user_dependencies(ApiAuthRequired)
 
 
 router = APIRouter(prefix="/api/v1", responses=_ERRORS, dependencies=[Depends(api_reader)])

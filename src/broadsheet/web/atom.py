@@ -20,7 +20,7 @@ from broadsheet.pipeline.rank import RankedStory
 from broadsheet.store import Store
 from broadsheet.store.personal import Personal
 from broadsheet.web.api import RowId
-from broadsheet.web.auth import FeedAuthRequired, current_user
+from broadsheet.web.auth import FeedAuthRequired, user_dependencies
 from broadsheet.web.views import find_entity
 
 __all__ = ["router", "stories_atom"]
@@ -29,21 +29,9 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 router = APIRouter(include_in_schema=False)
 
 
-def feed_reader(request: Request) -> User | None:
-    """Anyone when ``public_read`` is on, else a user. A feed reader is no browser: it gets a
-    401 with a Basic challenge (name and API token), not the login page's redirect."""
-    user = current_user(request)
-    if user is None and not request.app.state.settings.public_read:
-        raise FeedAuthRequired()
-    return user
-
-
-def feed_member(request: Request) -> User:
-    """A user, by session, bearer token or Basic name and token; else a 401 with a challenge."""
-    user = current_user(request)
-    if user is None:
-        raise FeedAuthRequired()
-    return user
+# As the pages, but a feed reader is no browser: nobody there gets a 401 with a Basic challenge
+# (name and API token), not the login page's redirect.
+feed_reader, feed_member = user_dependencies(FeedAuthRequired)
 
 
 def _iso(value: datetime) -> str:

@@ -23,7 +23,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -47,6 +47,7 @@ __all__ = [
     "csrf_token",
     "current_user",
     "is_https",
+    "user_dependencies",
 ]
 
 SESSION_COOKIE = "bs_session"
@@ -101,6 +102,28 @@ def current_user(request: Request) -> User | None:
             user = accounts.session_user(session, now=_now())
     request.state.user = user
     return user
+
+
+def user_dependencies(
+    challenge: type[Exception],
+) -> tuple[Callable[[Request], User | None], Callable[[Request], User]]:
+    """Two request dependencies that raise ``challenge`` (whose handler decides what the client
+    sees: a login redirect for pages, a 401 for the API and for feeds) when nobody is behind the
+    request: a *reader* (anyone when ``public_read`` is on) and a *member* (always a user)."""
+
+    def reader(request: Request) -> User | None:
+        user = current_user(request)
+        if user is None and not request.app.state.settings.public_read:
+            raise challenge()
+        return user
+
+    def member(request: Request) -> User:
+        user = current_user(request)
+        if user is None:
+            raise challenge()
+        return user
+
+    return reader, member
 
 
 def _basic_user(accounts: Accounts, credential: str) -> User | None:

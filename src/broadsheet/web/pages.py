@@ -26,8 +26,8 @@ from broadsheet.web.auth import (
     LoginLimiter,
     LoginRequired,
     check_csrf,
-    current_user,
     is_https,
+    user_dependencies,
 )
 from broadsheet.web.views import (
     article_page,
@@ -74,20 +74,9 @@ def _store(request: Request) -> Store:
     return store
 
 
-def reader(request: Request) -> User | None:
-    """Anyone may read when ``public_read`` is on; otherwise a logged-in user."""
-    user = current_user(request)
-    if user is None and not request.app.state.settings.public_read:
-        raise LoginRequired()
-    return user
-
-
-def member(request: Request) -> User:
-    """A logged-in user, or a redirect to the login page."""
-    user = current_user(request)
-    if user is None:
-        raise LoginRequired()
-    return user
+# Pages: anyone may read when public_read is on, else a logged-in user; a page of one's own
+# needs a user. Nobody there: a redirect to the login page.
+reader, member = user_dependencies(LoginRequired)
 
 
 Reader = Annotated[User | None, Depends(reader)]
