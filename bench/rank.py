@@ -20,6 +20,7 @@ Writes ``bench/results/rank.json`` in the eval/bench shape.
 
     python bench/rank.py               # 100,000 stories
     python bench/rank.py -n 20000      # quicker
+    python bench/rank.py --keep /tmp/rank.db   # keep the store; run again to time it only
 """
 
 from __future__ import annotations
@@ -215,17 +216,34 @@ def _user(store: Store, world: dict[str, Any], rng: random.Random, now: datetime
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("-n", "--stories", type=int, default=100_000)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="PATH",
+        help="Fill the store at PATH and keep it; when it exists, time it again without filling.",
+    )
     args = parser.parse_args()
     rng = random.Random(SEED)
     now = datetime.now(UTC).replace(microsecond=0)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="broadsheet-rank-") as tmp:
-        store = Store.open(f"sqlite:///{Path(tmp) / 'rank.db'}")
+        path = args.keep or Path(tmp) / "rank.db"
+        reuse = path.exists()
+        store = Store.open(f"sqlite:///{path}")
         try:
-            world = _fill(store, args.stories, rng, now)
-            fill_s = time.perf_counter() - started
-            print(f"filled {args.stories} stories in {fill_s:.1f} s", flush=True)
-            user_id = _user(store, world, rng, now)
+            if reuse:
+                # The stream ended at the fill's "now": the newest story's last activity.
+                with store.engine.connect() as conn:
+                    now = conn.execute(sa.select(sa.func.max(stories.c.last_seen))).scalar_one()
+                    count = sa.select(sa.func.count()).select_from(stories)
+                    args.stories = conn.execute(count).scalar_one()
+                user_id = int(Accounts(store).user("bench").id)
+                print(f"reusing {path} ({args.stories} stories)", flush=True)
+            else:
+                world = _fill(store, args.stories, rng, now)
+                fill_s = time.perf_counter() - started
+                print(f"filled {args.stories} stories in {fill_s:.1f} s", flush=True)
+                user_id = _user(store, world, rng, now)
             personal = Personal(store)
             follows = len(Accounts(store).follows(user_id))
             tick = time.perf_counter()
