@@ -32,6 +32,7 @@ from broadsheet.pipeline.linefeatures import (
     FEATURE_VERSION,
     ends_like_sentence,
     is_label_line,
+    line_buckets,
     line_features,
     line_key,
 )
@@ -39,12 +40,14 @@ from broadsheet.pipeline.linefeatures import (
 __all__ = [
     "RECURRING_MIN_PAGES",
     "STAGE2_RADIUS",
+    "LexicalModel",
     "LineModel",
     "clean",
     "clean_lines",
     "default_line_model",
     "find_standfirst",
     "is_credit_line",
+    "is_news_brief",
     "is_timestamp_line",
     "judge_lines",
     "normalize_space",
@@ -100,11 +103,21 @@ def clean(
     Scraped text (``draft.lines``) is judged line by line by ``model`` (default: the shipped
     one), its headline chosen, and every dropped line recorded in ``removed`` with the reason;
     lines whose ``line_key`` is in ``recurring`` (the source's page template) are dropped too.
-    Guarantees: no empty paragraph, no paragraph repeated, none equal to the title, a non-empty
-    title. Raises ``EmptyInput`` when no paragraph of text is left.
+    Guarantees: no empty paragraph, no paragraph repeated, none equal to the title (except a
+    news brief, below), a non-empty title. Raises ``EmptyInput`` when no paragraph of text is left.
+
+    A text that is only its headline is no article, unless that headline is a whole sentence
+    (``is_news_brief``): wire services and feeds publish one-sentence briefs ("A bomb exploded
+    Friday at a bank branch in Woodburn, Oregon, killing two officers.") whose title and text
+    are the same, and a reader expects such a brief in its story. A short label or a menu line
+    repeated as the text stays quarantined.
     """
     if draft.lines:
+        short = len(draft.lines) < MIN_CLASSIFIED_LINES
         draft = _clean_scraped(draft, model or default_line_model(), recurring)
+        if short and not draft.paragraphs and _only_title_repeated(draft):
+            # A record or wire flash whose text is its headline: judged below as such.
+            draft = dataclasses.replace(draft, paragraphs=(draft.title,), removed=())
     title = normalize_space(draft.title.replace("\n", " "))
     # A paragraph is one line: the store joins paragraphs with a blank line and splits on it.
     paragraphs: list[str] = []
@@ -116,7 +129,9 @@ def clean(
             paragraphs.append(paragraph)
             seen.add(key)
     only_headline = len(paragraphs) == 1 and paragraphs[0].casefold() == title.casefold()
-    if title and paragraphs and paragraphs[0].casefold() == title.casefold():
+    if only_headline and is_news_brief(paragraphs[0]):
+        pass  # a one-sentence news brief: its headline is its text, and it is kept as such
+    elif title and paragraphs and paragraphs[0].casefold() == title.casefold():
         paragraphs = paragraphs[1:]
     if not paragraphs:
         where = f" ({draft.locator})" if draft.locator else ""
@@ -134,6 +149,31 @@ def clean(
         title=_short_title(title),
         paragraphs=tuple(paragraphs),
         standfirst=_confirmed_standfirst(draft.standfirst, paragraphs),
+    )
+
+
+# A news brief is a sentence: at least this many words, ending with a full stop (or ! or ?).
+NEWS_BRIEF_MIN_WORDS = 6
+
+
+def _only_title_repeated(draft: ArticleDraft) -> bool:
+    """Every line of a scraped text was dropped only for repeating the headline."""
+    title = normalize_space(draft.title).casefold()
+    return bool(draft.removed) and all(
+        r.reason == "repeat" and normalize_space(r.text).casefold() == title for r in draft.removed
+    )
+
+
+def is_news_brief(text: str) -> bool:
+    """Whether a headline-only text is a one-sentence news brief worth keeping as an article:
+    a sentence of ``NEWS_BRIEF_MIN_WORDS`` words or more that ends like one, with lower-case
+    words in it. Headlines, section labels and menus ("Home | World", "Skip to content",
+    "BREAKING NEWS") do not end with a full stop, or are too short, or are all capitals."""
+    words = text.split()
+    return (
+        len(words) >= NEWS_BRIEF_MIN_WORDS
+        and ends_like_sentence(text)
+        and any(ch.islower() for ch in text)
     )
 
 
@@ -585,12 +625,45 @@ def _tree_depth(left: Sequence[int], right: Sequence[int]) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class LexicalModel:
+    """A linear model over the hashed words of a line (``line_buckets``): log-odds of body.
+
+    A line's buckets each count ``1 / sqrt(k)`` for its ``k`` distinct buckets, so a long
+    paragraph does not outvote a short line by its length alone.
+    """
+
+    bits: int
+    bias: float
+    weights: npt.NDArray[np.float64]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LexicalModel:
+        weights = np.asarray(data["weights"], dtype=np.float64)
+        if len(weights) != 1 << int(data["bits"]):
+            raise ConfigError("lexical model: weights do not match its bucket count")
+        return cls(bits=int(data["bits"]), bias=float(data["bias"]), weights=weights)
+
+    def scores(self, lines: Sequence[str]) -> npt.NDArray[np.float64]:
+        """The log-odds of each line; a line without words gets the bias alone."""
+        out = np.full(len(lines), self.bias)
+        for index, line in enumerate(lines):
+            buckets = line_buckets(line, self.bits)
+            if buckets:
+                out[index] += float(self.weights[buckets].sum()) / math.sqrt(len(buckets))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class LineModel:
-    """The two-stage line classifier: probability that each line is article text."""
+    """The two-stage line classifier: probability that each line is article text.
+
+    Without a ``lexical`` model the lexical features are zero (a model trained without one).
+    """
 
     stage1: _Trees
     stage2: _Trees
     threshold: float
+    lexical: LexicalModel | None = None
 
     @classmethod
     def load(cls, path: Path) -> LineModel:
@@ -608,16 +681,19 @@ class LineModel:
             )
         if data.get("stage2_radius") != STAGE2_RADIUS:
             raise ConfigError(f"line model {path} has another stage-2 radius: retrain it")
+        lexical = data.get("lexical")
         return cls(
             stage1=_Trees.from_json(data["stage1"]),
             stage2=_Trees.from_json(data["stage2"]),
             threshold=float(data["threshold"]),
+            lexical=LexicalModel.from_json(lexical) if lexical else None,
         )
 
     def probabilities(self, lines: Sequence[str]) -> npt.NDArray[np.float64]:
         if not lines:
             return np.zeros(0)
-        features = line_features(lines)
+        lexical = self.lexical.scores(lines) if self.lexical is not None else None
+        features = line_features(lines, lexical)
         first = self.stage1.probability(features)
         return self.stage2.probability(stage2_features(features, first))
 

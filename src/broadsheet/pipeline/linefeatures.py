@@ -5,6 +5,11 @@ and by its neighbourhood (how long and how sentence-like the lines around it are
 in the page, whether the same text occurs elsewhere in the page). Nothing here knows a word of
 any language or any site: the classifier must learn furniture from shape and context alone.
 
+The one feature that reads the words is the lexical score: a linear model over hashed words
+and word pairs of the line (``line_buckets``), fitted on the training pages, so that the
+vocabulary of furniture ("share", "subscribe", "advertisement", in whatever language the pages
+use) is learned from labelled data rather than written down as a list.
+
 Changing a feature changes the model's input: retrain (``broadsheet train cleaner``) after any
 edit, and bump ``FEATURE_VERSION`` so an old model file is refused instead of misread.
 """
@@ -12,8 +17,10 @@ edit, and bump ``FEATURE_VERSION`` so an old model file is refused instead of mi
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 
@@ -23,14 +30,16 @@ import numpy.typing as npt
 __all__ = [
     "FEATURE_NAMES",
     "FEATURE_VERSION",
+    "LEXICAL_BITS",
     "ends_like_sentence",
     "is_label_line",
+    "line_buckets",
     "line_features",
     "line_key",
     "normalize_line",
 ]
 
-FEATURE_VERSION = 4
+FEATURE_VERSION = 5
 
 _WORD = re.compile(r"\w+")
 _URLISH = re.compile(r"https?://|www\.|\.(?:com|org|net|html?)\b|@\w+\.\w+")
@@ -41,6 +50,11 @@ _SPACE = re.compile(r"\s+")
 # "READ MORE: <headline>", "Watch: <video title>", "Photo: <credit>": a short label, a colon.
 _LABEL_PREFIX = re.compile(r"^\W{0,3}\w+(?:[ -]\w+){0,2}\s?:\s+\S")
 _QUOTES = frozenset('"\u201c\u201d\u00ab\u00bb\u201e')
+_DIGIT = re.compile(r"\d")
+# The lexical model hashes words into 2**14 buckets: room for the furniture vocabulary of a
+# thousand training pages (collisions among rare words cost little), and 16,384 weights keep
+# the model file small.
+LEXICAL_BITS = 14
 
 # (name, description) in the order of the feature vector.
 _OWN = (
@@ -78,7 +92,13 @@ _CONTEXT = (
     ("next_is_label", 'the next line is a label line (a caption above "Photo: ...")'),
     ("prev_is_label", "the previous line is a label line"),
 )
-FEATURE_NAMES: tuple[str, ...] = tuple(name for name, _ in _OWN + _CONTEXT)
+_LEXICAL = (
+    ("lexical", "the lexical model's log-odds that the line's words are article text"),
+    ("prev_lexical", "the lexical score of the previous line"),
+    ("next_lexical", "the lexical score of the next line"),
+    ("win2_mean_lexical", "mean lexical score of lines within 2"),
+)
+FEATURE_NAMES: tuple[str, ...] = tuple(name for name, _ in _OWN + _CONTEXT + _LEXICAL)
 
 # "Long" line: 80 characters is about one full sentence of news prose.
 _LONG_LINE_CHARS = 80
@@ -105,6 +125,22 @@ def line_key(text: str) -> str:
     return hashlib.sha1(normalize_line(text).encode("utf-8"), usedforsecurity=False).hexdigest()[
         :16
     ]
+
+
+def line_buckets(text: str, bits: int = LEXICAL_BITS) -> list[int]:
+    """The hashed vocabulary of a line for the lexical model: sorted distinct bucket numbers.
+
+    Words are case-folded with digits folded to 0 (a date is a shape, not a word); the line's
+    words, its word pairs, and its first and last word on their own ("Share ...", "... more")
+    are each hashed with CRC-32, which is stable across runs and platforms, unlike ``hash``.
+    """
+    words = [_DIGIT.sub("0", word) for word in _WORD.findall(text.casefold())]
+    tokens = [f"w:{word}" for word in words]
+    tokens += [f"b:{a} {b}" for a, b in itertools.pairwise(words)]
+    if words:
+        tokens += [f"f:{words[0]}", f"l:{words[-1]}"]
+    mask = (1 << bits) - 1
+    return sorted({zlib.crc32(token.encode("utf-8")) & mask for token in tokens})
 
 
 def _own_features(text: str, repeats: int) -> list[float]:
@@ -159,8 +195,15 @@ def _main_block(sentence_like: Sequence[bool], lengths: Sequence[float]) -> tupl
     return best
 
 
-def line_features(lines: Sequence[str]) -> npt.NDArray[np.float64]:
-    """A (len(lines), len(FEATURE_NAMES)) matrix of features for the lines of one page."""
+def line_features(
+    lines: Sequence[str], lexical: npt.NDArray[np.float64] | None = None
+) -> npt.NDArray[np.float64]:
+    """A (len(lines), len(FEATURE_NAMES)) matrix of features for the lines of one page.
+
+    ``lexical`` holds the lexical model's score of each line (``None``: no lexical model, all
+    zero); the features add the neighbours' scores, since a line among furniture words is
+    furniture more often than its own words say.
+    """
     n = len(lines)
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
@@ -211,4 +254,13 @@ def line_features(lines: Sequence[str]) -> npt.NDArray[np.float64]:
             np.concatenate([[0.0], label[:-1]]),
         ]
     )
-    return np.hstack([own, context])
+    lex = np.zeros(n) if lexical is None else np.asarray(lexical, dtype=np.float64)
+    lexical_columns = np.column_stack(
+        [
+            lex,
+            np.concatenate([[0.0], lex[:-1]]),
+            np.concatenate([lex[1:], [0.0]]),
+            window_mean(lex, 2),
+        ]
+    )
+    return np.hstack([own, context, lexical_columns])

@@ -12,11 +12,17 @@ The Zyte pages (``extraction/``) are the test set and are never read here. One p
 (chosen by a hash of its id, so reproducibly) is held out as a development split for the
 decision threshold; the final model is then refitted on every page.
 
+A lexical model comes first: logistic regression over the hashed words and word pairs of each
+line (``line_buckets``), whose score is one of the tree model's features. Its scores for the
+training pages are out of fold (each page scored by a model fitted without it), so the trees
+learn how far to trust it on text it has not memorised.
+
 The model is two stages of gradient-boosted trees (scikit-learn): the first sees each line's own
-and neighbourhood features; the second adds the first stage's out-of-fold probabilities for the
-lines around it, so a line in a run of body text is pulled towards body and an isolated one is
-not. Both are exported as plain arrays to JSON (``data/cleaner_model.json``): inference needs only
-NumPy, and the file is reviewable and stable across scikit-learn versions.
+and neighbourhood features and the lexical scores; the second adds the first stage's
+out-of-fold probabilities for the lines around it, so a line in a run of body text is pulled
+towards body and an isolated one is not. All three are exported as plain arrays to JSON
+(``data/cleaner_model.json``): inference needs only NumPy, and the file is reviewable and stable
+across scikit-learn versions.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import gzip
 import hashlib
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -40,6 +47,7 @@ from broadsheet.errors import BroadsheetError
 from broadsheet.evaluation.extraction import SnippetCounts, snippet_counts
 from broadsheet.pipeline.clean import (
     STAGE2_RADIUS,
+    LexicalModel,
     LineModel,
     _Trees,
     clean_lines,
@@ -47,7 +55,13 @@ from broadsheet.pipeline.clean import (
     stage2_features,
 )
 from broadsheet.pipeline.decode import decode_text
-from broadsheet.pipeline.linefeatures import FEATURE_NAMES, FEATURE_VERSION, line_features
+from broadsheet.pipeline.linefeatures import (
+    FEATURE_NAMES,
+    FEATURE_VERSION,
+    LEXICAL_BITS,
+    line_buckets,
+    line_features,
+)
 from broadsheet.pipeline.render import render_lines
 
 __all__ = ["TrainingReport", "train_cleaner"]
@@ -72,6 +86,10 @@ TREE_PARAMS: dict[str, Any] = {
     "early_stopping": False,  # a validation split drawn at random would break reproducibility
     "random_state": SEED,
 }
+
+# Inverse L2 strength of the lexical model, and its out-of-fold split (pages by position).
+LEXICAL_C = 1.0
+LEXICAL_FOLDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,31 +208,82 @@ def _fit(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[
     return HistGradientBoostingClassifier(**TREE_PARAMS).fit(x, y, sample_weight=w)
 
 
-def _stage1_out_of_fold(pages: Sequence[_Page], folds: int = 4) -> list[npt.NDArray[np.float64]]:
-    """Stage-1 probabilities for every page from a model that did not see that page."""
+def _fit_lexical(pages: Sequence[_Page]) -> dict[str, Any]:
+    """Logistic regression on the pages' hashed line vocabulary, exported as JSON arrays."""
+    from scipy import sparse  # type: ignore[import-untyped]  # scikit-learn depends on it
+    from sklearn.linear_model import LogisticRegression
+
+    rows: list[int] = []
+    columns: list[int] = []
+    values: list[float] = []
+    row = 0
+    for page in pages:
+        for line in page.lines:
+            buckets = line_buckets(line, LEXICAL_BITS)
+            if buckets:  # a line without words is a row of zeros
+                rows += [row] * len(buckets)
+                columns += buckets
+                values += [1.0 / math.sqrt(len(buckets))] * len(buckets)
+            row += 1
+    x = sparse.csr_matrix((values, (rows, columns)), shape=(row, 1 << LEXICAL_BITS))
+    fitted = LogisticRegression(
+        C=LEXICAL_C, solver="liblinear", max_iter=2000, random_state=SEED
+    ).fit(
+        x,
+        np.concatenate([p.labels for p in pages]),
+        sample_weight=np.concatenate([p.weights for p in pages]),
+    )
+    return {
+        "bits": LEXICAL_BITS,
+        "bias": _short(fitted.intercept_[0]),
+        # Five digits: a weight is one of tens of terms in a score the trees cut coarsely.
+        "weights": [float(f"{w:.5g}") for w in fitted.coef_[0]],
+    }
+
+
+def _lexical_out_of_fold(pages: Sequence[_Page]) -> list[npt.NDArray[np.float64]]:
+    """Lexical scores for every page from a lexical model that did not see that page."""
     out: list[npt.NDArray[np.float64]] = [np.zeros(0)] * len(pages)
-    for fold in range(folds):
-        train = [p for i, p in enumerate(pages) if i % folds != fold]
-        held = [(i, p) for i, p in enumerate(pages) if i % folds == fold]
-        model = _fit(
-            np.vstack([line_features(p.lines) for p in train]),
-            np.concatenate([p.labels for p in train]),
-            np.concatenate([p.weights for p in train]),
+    for fold in range(LEXICAL_FOLDS):
+        model = LexicalModel.from_json(
+            _fit_lexical([p for i, p in enumerate(pages) if i % LEXICAL_FOLDS != fold])
         )
-        for i, page in held:
-            out[i] = model.predict_proba(line_features(page.lines))[:, 1]
+        for i, page in enumerate(pages):
+            if i % LEXICAL_FOLDS == fold:
+                out[i] = model.scores(page.lines)
     return out
 
 
-def _fit_two_stage(pages: Sequence[_Page]) -> tuple[Any, Any]:
-    features = [line_features(p.lines) for p in pages]
+def _stage1_out_of_fold(
+    pages: Sequence[_Page], features: Sequence[npt.NDArray[np.float64]], folds: int = 4
+) -> list[npt.NDArray[np.float64]]:
+    """Stage-1 probabilities for every page from a model that did not see that page."""
+    out: list[npt.NDArray[np.float64]] = [np.zeros(0)] * len(pages)
+    for fold in range(folds):
+        train = [i for i in range(len(pages)) if i % folds != fold]
+        model = _fit(
+            np.vstack([features[i] for i in train]),
+            np.concatenate([pages[i].labels for i in train]),
+            np.concatenate([pages[i].weights for i in train]),
+        )
+        for i in range(len(pages)):
+            if i % folds == fold:
+                out[i] = model.predict_proba(features[i])[:, 1]
+    return out
+
+
+def _fit_two_stage(pages: Sequence[_Page]) -> tuple[dict[str, Any], Any, Any]:
+    """The lexical model (as JSON) and the two tree stages, fitted on ``pages``."""
+    lexical = _fit_lexical(pages)
+    scores = _lexical_out_of_fold(pages)
+    features = [line_features(p.lines, z) for p, z in zip(pages, scores, strict=True)]
     labels = np.concatenate([p.labels for p in pages])
     weights = np.concatenate([p.weights for p in pages])
     stage1 = _fit(np.vstack(features), labels, weights)
-    oof = _stage1_out_of_fold(pages)
+    oof = _stage1_out_of_fold(pages, features)
     stage2_x = np.vstack([stage2_features(f, p) for f, p in zip(features, oof, strict=True)])
     stage2 = _fit(stage2_x, labels, weights)
-    return stage1, stage2
+    return lexical, stage1, stage2
 
 
 def _best_threshold(pages: Sequence[_Page], model: LineModel) -> tuple[float, dict[str, Any]]:
@@ -280,6 +349,7 @@ def _snippet_scores(
 
 
 def _model_json(
+    lexical: dict[str, Any],
     stage1: Any,
     stage2: Any,
     threshold: float,
@@ -293,6 +363,7 @@ def _model_json(
         "features": list(FEATURE_NAMES),
         "stage2_radius": STAGE2_RADIUS,
         "threshold": threshold,
+        "lexical": lexical,
         "stage1": _export_trees(stage1),
         "stage2": _export_trees(stage2),
         "trained_on": {
@@ -302,6 +373,7 @@ def _model_json(
             "gold_lines": int(sum(int(p.gold.sum()) for p in pages)),
             "dev_gold_lines": dev,
             "params": TREE_PARAMS,
+            "lexical_c": LEXICAL_C,
         },
     }
 
@@ -328,24 +400,25 @@ def train_cleaner(
 
     # Threshold and dev figures from a model that never saw the dev pages; judged on gold lines,
     # then with the snippet metric of the data set on the text the cleaner keeps.
-    stage1, stage2 = _fit_two_stage(train)
+    lexical, stage1, stage2 = _fit_two_stage(train)
     dev_model = LineModel(
-        _Trees.from_json(_export_trees(stage1)), _Trees.from_json(_export_trees(stage2)), 0.5
+        _Trees.from_json(_export_trees(stage1)),
+        _Trees.from_json(_export_trees(stage2)),
+        0.5,
+        LexicalModel.from_json(lexical),
     )
     threshold, dev_scores = _best_threshold(dev, dev_model)
     dev_model = dataclasses.replace(dev_model, threshold=threshold)
     if dev_model_out is not None:
         # The model that never saw the dev pages: for choosing how others use it, on those pages.
-        dev_model_out.write_text(
-            json.dumps(_model_json(stage1, stage2, threshold, pages=train, dev=None)) + "\n",
-            encoding="utf-8",
-        )
+        dev_json = _model_json(lexical, stage1, stage2, threshold, pages=train, dev=None)
+        dev_model_out.write_text(json.dumps(dev_json) + "\n", encoding="utf-8")
     dev_scores["snippets"] = _snippet_scores(dev, dev_model)
     dev_scores["snippets_with_rules"] = _snippet_scores(dev, dev_model, rules=True)
     dev_scores["snippets_trafilatura_on_html"] = _snippet_scores(dev, None)
 
-    stage1, stage2 = _fit_two_stage(pages)
-    model = _model_json(stage1, stage2, threshold, pages=pages, dev=dev_scores)
+    lexical, stage1, stage2 = _fit_two_stage(pages)
+    model = _model_json(lexical, stage1, stage2, threshold, pages=pages, dev=dev_scores)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(model, separators=(",", ":")) + "\n", encoding="utf-8")
     return TrainingReport(
