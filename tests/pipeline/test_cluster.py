@@ -7,18 +7,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from broadsheet import ingest_files, reprocess
 from broadsheet.config import Settings
 from broadsheet.evaluation.clustering import bcubed, pairwise
+from broadsheet.evaluation.synthetic import placeholder_raw, placeholder_sources
 from broadsheet.pipeline.cluster import (
     FEATURES,
+    SPLIT_MAX_SIZE,
+    SPLIT_MIN_SIZE,
     ClusterModel,
     MemoryClusterer,
+    Signal,
     load_model,
+    split_members,
     term_counts,
 )
 from broadsheet.store import Store
+from broadsheet.store.schema import articles, stories
+from broadsheet.store.stories import assign
 
 FIRE_1 = {
     "title": "Fire guts Harwick paper mill, 40 workers evacuated",
@@ -185,3 +193,123 @@ def test_a_model_file_for_other_features_is_refused() -> None:
     data = load_model().to_json() | {"features": ["cos_body", "size"]}
     with pytest.raises(ValueError, match="features"):
         ClusterModel.from_json(data)
+
+
+def _signal(weights: dict[str, float]) -> Signal:
+    norm = sum(v * v for v in weights.values()) ** 0.5
+    return Signal(
+        vector={t: v / norm for t, v in weights.items()},
+        title_vector={},
+        entity_vector={},
+        entities=frozenset(),
+        published_at=datetime(2026, 11, 20, tzinfo=UTC),
+        title="",
+    )
+
+
+def test_a_story_of_two_confusable_events_is_split_and_one_event_is_not() -> None:
+    """Two events sharing their topic words (each member close to the story as a whole) but
+    not their names: the halves are tighter than they are with each other."""
+    jackson = [
+        _signal({"charger": 0.6, "dui": 0.5, "jackson": 0.9, f"a{i}": 0.2}) for i in range(4)
+    ]
+    williams = [
+        _signal({"charger": 0.6, "dui": 0.5, "williams": 0.9, f"b{i}": 0.2}) for i in range(3)
+    ]
+    members = [
+        jackson[0],
+        williams[0],
+        jackson[1],
+        jackson[2],
+        williams[1],
+        jackson[3],
+        williams[2],
+    ]
+    cut = split_members(members)
+    assert cut is not None
+    keep, leave = cut
+    assert [members[k] for k in keep] == jackson  # the larger half keeps the story
+    assert [members[k] for k in leave] == williams
+    assert split_members([*jackson, _signal({"charger": 0.6, "dui": 0.5, "jackson": 0.9})]) is None
+
+
+def test_the_split_check_is_bounded_by_story_size() -> None:
+    one = _signal({"alpha": 1.0})
+    other = _signal({"beta": 1.0})
+    assert split_members([one, other] * (SPLIT_MIN_SIZE // 2 - 1) + [one]) is None
+    assert split_members([one, other] * (SPLIT_MIN_SIZE // 2)) is not None
+    assert split_members([one, other] * (SPLIT_MAX_SIZE // 2 + 1)) is None
+
+
+def test_memory_clusterer_moves_the_leaving_half_to_a_new_story() -> None:
+    joins_all = ClusterModel(weights=(0.0, 0.0, 10.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5)
+    memory = MemoryClusterer(joins_all)
+    for n in range(6):
+        memory.place(
+            _signal({"mill": 0.5, "fire": 0.5, f"harwick{n % 2}": 1.0}), None if n == 0 else 0
+        )
+    assert len(memory.stories) == 1
+    memory.add(_signal({"mill": 0.5, "fire": 0.5, "harwick1": 1.0}))
+    labels = memory.labels()
+    assert len(memory.stories) == 2 and len(set(labels.values())) == 2
+    assert {labels[n] for n in (0, 2, 4)} != {labels[n] for n in (1, 3, 5, 6)}
+    assert sum(s.size for s in memory.stories) == 7
+    assert set(memory.moved) <= set(labels)
+
+
+def test_the_store_splits_a_story_of_two_events_and_moves_the_members(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A model that joins every candidate puts two fires in one story; once each fire has three
+    members in it, the split check gives the second fire its own story (the duplicate of one of
+    its articles goes along), and later articles join the right one."""
+    joins_all = ClusterModel(weights=(0.0, 0.0, 10.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5)
+    now = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    towns = {"Harwick": "paper pulp boiler mill", "Tolvern": "timber sawdust kiln yard"}
+    with Store.open(settings.db_url) as store, store.engine.begin() as conn:
+        raw_id = placeholder_raw(conn, now)
+        (source_id,) = placeholder_sources(conn, ["Meridian Wire"], now)
+        town_of: dict[int, str] = {}
+        first_tolvern: int | None = None
+        for n in range(10):
+            town = "Harwick" if n % 2 == 0 else "Tolvern"
+            words = towns[town]
+            body = (
+                f"A fire broke out at the {town} works on Thursday. {words} {words} burned "
+                f"while crews fought the fire in {town}; {words} report {n} fire."
+            )
+            article_id = conn.execute(
+                articles.insert().values(
+                    identity=f"fire:{n}",
+                    raw_id=raw_id,
+                    source_id=source_id,
+                    title=f"Fire at the {town} works",
+                    authors=[],
+                    published_at=now,
+                    published_at_guessed=False,
+                    language="en",
+                    body=body,
+                    content_hash=f"hash-{n}",
+                    is_partial=False,
+                    duplicate_of=first_tolvern if n == 3 else None,
+                    version=1,
+                    ingested_at=now,
+                    updated_at=now,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            if n == 1:
+                first_tolvern = int(article_id)
+            town_of[int(article_id)] = town
+            assign(conn, [int(article_id)], now=now, model=joins_all)
+        rows = conn.execute(sa.select(articles.c.id, articles.c.story_id)).all()
+        story_of = {int(r.id): r.story_id for r in rows}
+        counts = {
+            int(r.id): (r.size, r.article_count)
+            for r in conn.execute(sa.select(stories.c.id, stories.c.size, stories.c.article_count))
+        }
+    by_town = {t: {story_of[a] for a, town in town_of.items() if town == t} for t in towns}
+    assert all(len(found) == 1 for found in by_town.values())
+    assert by_town["Harwick"] != by_town["Tolvern"]
+    (harwick,), (tolvern,) = by_town["Harwick"], by_town["Tolvern"]
+    # Five Harwick articles; four Tolvern ones and a duplicate, which counts but has no vector.
+    assert counts == {harwick: (5, 5), tolvern: (4, 5)}

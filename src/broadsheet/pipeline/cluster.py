@@ -12,6 +12,9 @@ story from swallowing a near-miss), the tf-idf cosine of body and title against 
 time gap and the story size. ``ClusterModel.score`` is a logistic model over them whose weights
 and threshold ``broadsheet train clusterer`` fits on ECB+ train/dev (``data/clusterer_model.json``).
 ``choose`` joins the best candidate above the threshold, else the article opens a new story.
+A story an article joins is then checked for holding two events (``split_members``: its members
+form two groups each tighter than they are with each other) and cut in two if so; that repairs a
+wrong join of two confusable events once each has a few articles, whatever order they came in.
 Document frequencies come from the store (``store/stories.py``), never from re-reading it.
 ``MemoryClusterer`` runs the same steps over dicts, for fitting and baselines.
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +38,8 @@ __all__ = [
     "FEATURES",
     "INDEX_TERMS",
     "QUERY_TERMS",
+    "SPLIT_MAX_SIZE",
+    "SPLIT_MIN_SIZE",
     "ClusterModel",
     "MemoryClusterer",
     "Signal",
@@ -47,6 +53,8 @@ __all__ = [
     "load_model",
     "make_signal",
     "new_story",
+    "rebuild",
+    "split_members",
     "term_counts",
     "unit_vector",
 ]
@@ -57,6 +65,15 @@ CENTROID_ENTITIES = 100  # entities kept in a story's entity centroid
 INDEX_TERMS = 30  # of which the heaviest are in the inverted index (story_terms)
 QUERY_TERMS = 15  # an article's heaviest terms used to look up candidate stories
 MAX_CANDIDATES = 20
+# The split check (``split_members``): a story of SPLIT_MIN_SIZE to SPLIT_MAX_SIZE members that
+# an article joins is cut in two when the mean similarity across its two halves is below
+# SPLIT_RATIO times the mean similarity within them, each half holding SPLIT_MIN_HALF members.
+# Chosen on ECB+ train (ratios 0.5-0.65, halves of 2 or 3), confirmed on dev.
+SPLIT_RATIO = 0.6
+SPLIT_MIN_HALF = 3
+SPLIT_MIN_SIZE = 2 * SPLIT_MIN_HALF
+SPLIT_MAX_SIZE = 40
+_SPLIT_ROUNDS = 5
 _DAY_HOURS = 24.0
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _STOP = frozenset(
@@ -298,6 +315,65 @@ def new_story(key: int, signal: Signal) -> StoryState:
     return story
 
 
+def rebuild(key: int, members: Sequence[Signal]) -> StoryState:
+    """A story's state recomputed from its members' signals, in arrival order."""
+    story = new_story(key, members[0])
+    for signal in members[1:]:
+        add_member(story, signal)
+    return story
+
+
+def split_members(members: Sequence[Signal]) -> tuple[list[int], list[int]] | None:
+    """Whether a story holds two events: the indices of the half that keeps the story and of
+    the half that leaves it, or None to keep it whole.
+
+    Two confusable events (two footballers' drink-driving arrests a month apart, two navy ships
+    foiling pirate attacks) share most of their words, so each article of the second event
+    looks close enough to the story as a whole to join it, and the story then draws the rest.
+    Its members, though, fall into two groups that are each tighter than they are with each
+    other. The members are cut in two around the two least similar of them and moved, a few
+    rounds, to the half they are closer to on average (average linkage); the cut is taken when
+    the mean similarity across the halves is below ``SPLIT_RATIO`` times the mean within them.
+    The larger half keeps the story (on a tie, the half with its first member). Bounded: only
+    stories of ``SPLIT_MIN_SIZE`` to ``SPLIT_MAX_SIZE`` members are checked, so the work per
+    article has a fixed ceiling."""
+    n = len(members)
+    if n < SPLIT_MIN_SIZE or n > SPLIT_MAX_SIZE:
+        return None
+    sims = [[_dot(a.vector, b.vector) for b in members] for a in members]
+    seed_a, seed_b = min(
+        ((i, j) for i in range(n) for j in range(i + 1, n)), key=lambda ij: sims[ij[0]][ij[1]]
+    )
+    side = [0 if sims[k][seed_a] >= sims[k][seed_b] else 1 for k in range(n)]
+    for _ in range(_SPLIT_ROUNDS):
+        moved = []
+        for k in range(n):
+            near = [0.0, 0.0]
+            count = [0, 0]
+            for m in range(n):
+                if m != k:
+                    near[side[m]] += sims[k][m]
+                    count[side[m]] += 1
+            mean = [near[h] / count[h] if count[h] else -1.0 for h in (0, 1)]
+            moved.append(0 if mean[0] >= mean[1] else 1)
+        if moved == side or len(set(moved)) < 2:
+            break
+        side = moved
+    halves = [[k for k in range(n) if side[k] == h] for h in (0, 1)]
+    if min(len(h) for h in halves) < SPLIT_MIN_HALF:
+        return None
+    a, b = halves
+    across = sum(sims[x][y] for x in a for y in b) / (len(a) * len(b))
+    within = [
+        sum(sims[x][y] for x in half for y in half if x < y) / (len(half) * (len(half) - 1) / 2)
+        for half in halves
+    ]
+    if across >= SPLIT_RATIO * statistics.fmean(within):
+        return None
+    keep, leave = sorted(halves, key=lambda h: (-len(h), h[0]))
+    return keep, leave
+
+
 def index_terms(story: StoryState) -> dict[str, float]:
     """What the inverted index holds for a story: its heaviest terms and its entities."""
     norm = math.sqrt(sum(v * v for v in story.centroid.values())) or 1.0
@@ -318,6 +394,12 @@ class MemoryClusterer:
     n_docs: int = 0
     stories: list[StoryState] = field(default_factory=list)
     postings: dict[str, set[int]] = field(default_factory=dict)
+    # The members' signals of each story (for the split check) and, when a split moves them,
+    # where each article (by its arrival number) now is.
+    members: dict[int, list[tuple[int, Signal]]] = field(default_factory=dict)
+    split: bool = True
+    moved: dict[int, int] = field(default_factory=dict)
+    arrivals: int = 0
 
     def signal(
         self, title: str, body: str, entities: Mapping[int, int], published_at: datetime
@@ -342,9 +424,14 @@ class MemoryClusterer:
         return found[:MAX_CANDIDATES]
 
     def add(self, signal: Signal) -> int:
-        """Assign one article; returns its story's key."""
+        """Assign one article; returns its story's key. When the story it joins splits
+        (``split_members``), the members that leave are recorded in ``moved`` by their arrival
+        number (the article itself may be one of them)."""
         story, _score = choose(signal, self.candidates(signal), self.model)
-        return self.place(signal, None if story is None else story.key)
+        key = self.place(signal, None if story is None else story.key)
+        if story is not None and self.split:
+            return self._check_split(key, self.members[key][-1][0])
+        return key
 
     def place(self, signal: Signal, key: int | None) -> int:
         """Put the article in story ``key`` (a new story when None); returns the key."""
@@ -353,9 +440,40 @@ class MemoryClusterer:
             self.stories.append(story)
         else:
             story = self.stories[key]
-            for term in index_terms(story):
-                self.postings.get(term, set()).discard(story.key)
+            self._unindex(story)
             add_member(story, signal)
+        self._index(story)
+        self.members.setdefault(story.key, []).append((self.arrivals, signal))
+        self.arrivals += 1
+        return story.key
+
+    def labels(self) -> dict[int, int]:
+        """Each article's story, by arrival number."""
+        return {n: key for key, members in self.members.items() for n, _ in members}
+
+    def _check_split(self, key: int, arrival: int) -> int:
+        members = self.members[key]
+        cut = split_members([signal for _, signal in members])
+        if cut is None:
+            return key
+        keep, leave = cut
+        self._unindex(self.stories[key])
+        kept = rebuild(key, [members[k][1] for k in keep])
+        self.stories[key] = kept
+        self._index(kept)
+        new = rebuild(len(self.stories), [members[k][1] for k in leave])
+        self.stories.append(new)
+        self._index(new)
+        self.members[key] = [members[k] for k in keep]
+        self.members[new.key] = [members[k] for k in leave]
+        for n, _ in self.members[new.key]:
+            self.moved[n] = new.key
+        return new.key if any(members[k][0] == arrival for k in leave) else key
+
+    def _index(self, story: StoryState) -> None:
         for term in index_terms(story):
             self.postings.setdefault(term, set()).add(story.key)
-        return story.key
+
+    def _unindex(self, story: StoryState) -> None:
+        for term in index_terms(story):
+            self.postings.get(term, set()).discard(story.key)

@@ -6,8 +6,12 @@ changed full-text articles in arrival order. An article that already belongs to 
 the centroid or counting as another outlet. Any other article is turned into a ``Signal`` with
 document frequencies read for its own terms only (``term_df``), candidate stories of its language
 active within the model's time window are looked up in the inverted index (``story_terms``), and
-``pipeline.cluster.choose`` decides. The batch's write transaction (``BEGIN IMMEDIATE`` on SQLite)
-serialises clustering between processes, so two ingests never open two stories for one event.
+``pipeline.cluster.choose`` decides. When the article joins a story of ``SPLIT_MIN_SIZE`` to
+``SPLIT_MAX_SIZE`` members, that story's members (and only they) are read back and, if they form
+two events (``pipeline.cluster.split_members``), one half moves to a new story with its
+duplicates; the article may move with it. The batch's write transaction (``BEGIN IMMEDIATE``
+on SQLite) serialises clustering between processes, so two ingests never open two stories for
+one event.
 """
 
 from __future__ import annotations
@@ -250,6 +254,7 @@ def _assign_one(
     )
     _count_terms(conn, terms)
     story, _score = cluster.choose(signal, _candidates(conn, signal, model), model)
+    joined = story is not None
     if story is None:
         story = cluster.new_story(_open(conn, signal, article_id, now), signal)
         title_article: int | None = article_id
@@ -261,7 +266,89 @@ def _assign_one(
     story_id = StoryId(story.key)
     conn.execute(articles.update().where(articles.c.id == article_id).values(story_id=story_id))
     _recount(conn, story_id)
+    if joined and cluster.SPLIT_MIN_SIZE <= story.size <= cluster.SPLIT_MAX_SIZE:
+        moved = _split(conn, story.key, now)
+        if article_id in moved:
+            return moved[article_id]
     return story_id
+
+
+def _member_signals(
+    conn: Connection, story_id: int
+) -> tuple[list[int], list[str], list[cluster.Signal]]:
+    """The story's members (duplicates left out), oldest first, as signals built again with the
+    current document frequencies (the store keeps no per-article vectors): ids, titles, signals."""
+    from broadsheet.pipeline import cluster  # here: the pipeline imports the store
+
+    rows = conn.execute(
+        sa.select(
+            articles.c.id,
+            articles.c.title,
+            articles.c.body,
+            articles.c.published_at,
+            articles.c.language,
+        )
+        .where(articles.c.story_id == story_id, articles.c.duplicate_of.is_(None))
+        .order_by(articles.c.id)
+    ).all()
+    ids = [int(row.id) for row in rows]
+    named: dict[int, dict[int, int]] = {i: {} for i in ids}
+    for e in conn.execute(
+        sa.select(
+            article_entities.c.article_id, article_entities.c.entity_id, article_entities.c.mentions
+        ).where(article_entities.c.article_id.in_(ids))
+    ):
+        named[int(e.article_id)][int(e.entity_id)] = int(e.mentions)
+    terms: set[str] = set()
+    for row in rows:
+        terms |= set(cluster.term_counts(row.body)) | set(cluster.term_counts(row.title))
+    for found in named.values():
+        terms |= {cluster.entity_key(e) for e in found}
+    freqs = _doc_freqs(conn, [*sorted(terms), _DOCS])
+    signals = [
+        cluster.make_signal(
+            row.title,
+            row.body,
+            named[int(row.id)],
+            row.published_at,
+            freqs,
+            freqs.get(_DOCS, 0),
+            language=row.language,
+        )
+        for row in rows
+    ]
+    return ids, [row.title for row in rows], signals
+
+
+def _split(conn: Connection, story_id: int, now: datetime) -> dict[int, StoryId]:
+    """Cut the story in two when its members form two events (``cluster.split_members``):
+    the half that leaves becomes a new story, with the duplicates of its articles. Reads only
+    this story's members (at most ``SPLIT_MAX_SIZE``). Returns the articles moved."""
+    from broadsheet.pipeline import cluster  # here: the pipeline imports the store
+
+    ids, titles, signals = _member_signals(conn, story_id)
+    cut = cluster.split_members(signals)
+    if cut is None:
+        return {}
+    keep, leave = cut
+    new_id = _open(conn, signals[leave[0]], ids[leave[0]], now)
+    moved_ids = [ids[k] for k in leave]
+    for key, half in ((story_id, keep), (new_id, leave)):
+        state = cluster.rebuild(key, [signals[k] for k in half])
+        title_article = next(ids[k] for k in half if titles[k] == state.title)
+        _save(conn, state, title_article, now)
+    conn.execute(
+        articles.update()
+        .where(
+            articles.c.story_id == story_id,
+            sa.or_(articles.c.id.in_(moved_ids), articles.c.duplicate_of.in_(moved_ids)),
+        )
+        .values(story_id=new_id)
+    )
+    _recount(conn, story_id)
+    _recount(conn, new_id)
+    moved = dict.fromkeys(moved_ids, new_id)
+    return moved
 
 
 def assign(
