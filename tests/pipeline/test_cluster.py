@@ -17,6 +17,7 @@ from broadsheet.pipeline.cluster import (
     FEATURES,
     SPLIT_MAX_SIZE,
     SPLIT_MIN_SIZE,
+    SPLIT_SIZES,
     ClusterModel,
     MemoryClusterer,
     Signal,
@@ -249,11 +250,15 @@ def test_memory_clusterer_moves_the_leaving_half_to_a_new_story() -> None:
             _signal({"mill": 0.5, "fire": 0.5, f"harwick{n % 2}": 1.0}), None if n == 0 else 0
         )
     assert len(memory.stories) == 1
+    # Seven members is not a size the story is checked at (SPLIT_SIZES): it stays whole ...
+    memory.add(_signal({"mill": 0.5, "fire": 0.5, "harwick0": 1.0}))
+    assert 7 not in SPLIT_SIZES and len(memory.stories) == 1
+    # ... and at eight it is cut in two.
     memory.add(_signal({"mill": 0.5, "fire": 0.5, "harwick1": 1.0}))
     labels = memory.labels()
     assert len(memory.stories) == 2 and len(set(labels.values())) == 2
-    assert {labels[n] for n in (0, 2, 4)} != {labels[n] for n in (1, 3, 5, 6)}
-    assert sum(s.size for s in memory.stories) == 7
+    assert {labels[n] for n in (0, 2, 4, 6)} != {labels[n] for n in (1, 3, 5, 7)}
+    assert sum(s.size for s in memory.stories) == 8
     assert set(memory.moved) <= set(labels)
 
 

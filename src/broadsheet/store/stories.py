@@ -266,7 +266,7 @@ def _assign_one(
     story_id = StoryId(story.key)
     conn.execute(articles.update().where(articles.c.id == article_id).values(story_id=story_id))
     _recount(conn, story_id)
-    if joined and cluster.SPLIT_MIN_SIZE <= story.size <= cluster.SPLIT_MAX_SIZE:
+    if joined and story.size in cluster.SPLIT_SIZES:
         moved = _split(conn, story.key, now)
         if article_id in moved:
             return moved[article_id]
