@@ -497,6 +497,10 @@ class Store:
         # The limit is written into the SQL as a number (it is an int): bound as a parameter, it
         # hides the LIMIT from FTS5's planner and the same query takes 2.5 times as long.
         top = max(1, int(limit))
+        # CROSS JOIN keeps the top rows the outer loop (SQLite does not reorder it): each then
+        # reads its FTS row by rowid for the snippet. As a plain JOIN the planner scanned every
+        # match of the query again and looked the top rows up in it (57 ms instead of 8 for a
+        # common word and 50 results).
         # The oldest of the newest SEARCH_WINDOW matches (rowids grow as articles are stored, and
         # FTS5 walks a term's rows backwards cheaply); ranking then starts from there.
         window_start = sa.text(
@@ -518,7 +522,7 @@ class Store:
                     ORDER BY rank
                     LIMIT {top}
                 ) AS top
-                JOIN articles_fts ON articles_fts.rowid = top.id
+                CROSS JOIN articles_fts ON articles_fts.rowid = top.id
                 JOIN articles a ON a.id = top.id
                 JOIN sources s ON s.id = a.source_id
                 WHERE articles_fts MATCH :query
