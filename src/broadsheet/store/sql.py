@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
+import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -89,6 +91,7 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 _FTS_TOKEN = re.compile(r"\w+\*?")
 # zlib level 6: within a few per cent of level 9 on HTML and text, at a third of the CPU time.
 _ZLIB_LEVEL = 6
+_WAL_RETRY_SECONDS = 30.0  # as long as the busy timeout every other lock waits for
 # Search ranks (bm25) at most this many matches: the most recently stored ones. bm25 scores
 # every match it ranks, so a word in most of a large store cost 100 ms and more; a query with
 # fewer matches than this is ranked over all of them, as before.
@@ -100,6 +103,24 @@ def _alembic_config(connection: Connection) -> Config:
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
     return config
+
+
+def _set_wal(cursor: Any) -> None:
+    """Put the database in WAL mode. Switching a new file's journal mode takes an exclusive lock
+    for which SQLite does not wait (the busy timeout does not apply), so two processes opening a
+    new store at once made one fail with "database is locked" (7 times in 40 on a busy
+    machine); the switch is tried again for up to ``_WAL_RETRY_SECONDS``."""
+    deadline = time.monotonic() + _WAL_RETRY_SECONDS
+    delay = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
 
 
 def _create_engine(url: str) -> Engine:
@@ -122,7 +143,7 @@ def _create_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         if not in_memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _set_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
@@ -199,12 +220,20 @@ class Store:
         if current == head:
             return
         logger.info("store_migrate", extra={"from": current, "to": head})
-        with self.engine.connect() as conn:
-            # Take the write lock first: two processes opening a new database at once then
-            # migrate one after the other, and the second finds nothing left to do.
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-            command.upgrade(_alembic_config(conn), "head")
-            conn.commit()
+        try:
+            with self.engine.connect() as conn:
+                # Take the write lock first: two processes opening a new database at once then
+                # migrate one after the other, and the second finds nothing left to do.
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+                command.upgrade(_alembic_config(conn), "head")
+                conn.commit()
+        except sa.exc.OperationalError:
+            # Another process opening the same new database can still win the race ("table
+            # ... already exists", about once in forty on a busy machine): what counts is that
+            # the schema is now the newest one, whoever migrated it.
+            with self.engine.connect() as conn:
+                if MigrationContext.configure(conn).get_current_revision() != head:
+                    raise
 
     def schema_revision(self) -> str | None:
         with self.engine.connect() as conn:
