@@ -112,6 +112,11 @@ def _muted(request: Request, user: User | None) -> dict[tuple[str, str], int]:
     return {(m.kind.value, m.target): m.id for m in _personal(request).mutes(user.id)}
 
 
+def _marks(request: Request, user: User | None) -> dict[str, dict[tuple[str, str], int]]:
+    """``followed`` and ``muted`` for a page with Follow and Mute buttons."""
+    return {"followed": _followed(request, user), "muted": _muted(request, user)}
+
+
 @router.get("/", name="front", response_class=HTMLResponse)
 def front(
     request: Request,
@@ -146,8 +151,7 @@ def story(request: Request, story_id: RowId, user: Reader) -> HTMLResponse:
         page=page,
         story=page.payload,
         title=page.payload["title"],
-        followed=_followed(request, user),
-        muted=_muted(request, user),
+        **_marks(request, user),
     )
 
 
@@ -167,8 +171,7 @@ def entity(request: Request, entity_id: RowId, user: Reader) -> HTMLResponse:
         "entity.html",
         page=page,
         title=page.entity.name,
-        followed=_followed(request, user),
-        muted=_muted(request, user),
+        **_marks(request, user),
     )
 
 
@@ -180,8 +183,7 @@ def source(request: Request, source_id: RowId, user: Reader) -> HTMLResponse:
         "source.html",
         page=page,
         title=page.source.name,
-        followed=_followed(request, user),
-        muted=_muted(request, user),
+        **_marks(request, user),
     )
 
 
@@ -613,8 +615,7 @@ def topic_page(request: Request, topic_id: RowId, user: Reader, done: str = "") 
         topic=topic,
         entity_names=personal.entity_names(topic.entity_ids),
         stories=found,
-        followed=_followed(request, user),
-        muted=_muted(request, user),
+        **_marks(request, user),
         notice=_NOTICES.get(done),
     )
 
