@@ -160,5 +160,17 @@ class NotFound(StoreError):
     code = "store_not_found"
 
 
+class StoryMerged(NotFound):
+    """The story was merged into another (clustering found the two were one event): it is gone,
+    and ``into`` is the story that holds its articles now. The web app and API redirect."""
+
+    code = "story_merged"
+
+    def __init__(self, story_id: int, into: int) -> None:
+        super().__init__(f"no story {story_id}: it was merged into story {into}")
+        self.story_id = story_id
+        self.into = into
+
+
 class Conflict(StoreError):
     code = "store_conflict"

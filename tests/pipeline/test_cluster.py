@@ -21,13 +21,16 @@ from broadsheet.pipeline.cluster import (
     ClusterModel,
     MemoryClusterer,
     Signal,
+    entity_mismatch,
     load_model,
+    merge_members,
     split_members,
     term_counts,
 )
 from broadsheet.store import Store
-from broadsheet.store.schema import articles, stories
+from broadsheet.store.schema import articles, feedback, read_marks, stories, story_terms
 from broadsheet.store.stories import assign
+from broadsheet.store.users import Accounts
 
 FIRE_1 = {
     "title": "Fire guts Harwick paper mill, 40 workers evacuated",
@@ -196,16 +199,22 @@ def test_a_model_file_for_other_features_is_refused() -> None:
         ClusterModel.from_json(data)
 
 
-def _signal(weights: dict[str, float]) -> Signal:
+def _signal(weights: dict[str, float], entity_vector: dict[int, float] | None = None) -> Signal:
     norm = sum(v * v for v in weights.values()) ** 0.5
     return Signal(
         vector={t: v / norm for t, v in weights.items()},
         title_vector={},
-        entity_vector={},
-        entities=frozenset(),
+        entity_vector=entity_vector or {},
+        entities=frozenset(entity_vector or {}),
         published_at=datetime(2026, 11, 20, tzinfo=UTC),
         title="",
     )
+
+
+def _joins_all() -> ClusterModel:
+    """A model that joins every candidate that shares words with the article."""
+    weights = tuple(10.0 if name == "cos_body" else 0.0 for name in FEATURES)
+    return ClusterModel(weights=weights, bias=0.0, threshold=0.5)
 
 
 def test_a_story_of_two_confusable_events_is_split_and_one_event_is_not() -> None:
@@ -243,7 +252,7 @@ def test_the_split_check_is_bounded_by_story_size() -> None:
 
 
 def test_memory_clusterer_moves_the_leaving_half_to_a_new_story() -> None:
-    joins_all = ClusterModel(weights=(0.0, 0.0, 10.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5)
+    joins_all = _joins_all()
     memory = MemoryClusterer(joins_all)
     for n in range(6):
         memory.place(
@@ -268,7 +277,7 @@ def test_the_store_splits_a_story_of_two_events_and_moves_the_members(
     """A model that joins every candidate puts two fires in one story; once each fire has three
     members in it, the split check gives the second fire its own story (the duplicate of one of
     its articles goes along), and later articles join the right one."""
-    joins_all = ClusterModel(weights=(0.0, 0.0, 10.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5)
+    joins_all = _joins_all()
     now = datetime(2026, 11, 20, 9, tzinfo=UTC)
     towns = {"Harwick": "paper pulp boiler mill", "Tolvern": "timber sawdust kiln yard"}
     with Store.open(settings.db_url) as store, store.engine.begin() as conn:
@@ -318,3 +327,144 @@ def test_the_store_splits_a_story_of_two_events_and_moves_the_members(
     (harwick,), (tolvern,) = by_town["Harwick"], by_town["Tolvern"]
     # Five Harwick articles; four Tolvern ones and a duplicate, which counts but has no vector.
     assert counts == {harwick: (5, 5), tolvern: (4, 5)}
+
+
+@pytest.mark.parametrize(
+    ("article", "story", "expected"),
+    [
+        # The rate hold against the rate rise: each side's leading bank is a stranger to the
+        # other, though the rise's story mentions the holding bank once.
+        ({1: 0.9, 2: 0.4}, {3: 1.4, 4: 1.4, 2: 0.3}, 1.0),
+        ({1: 0.9, 2: 0.4}, {3: 1.4, 1: 0.2}, 0.0),  # the article's leading entity is in the story
+        ({1: 0.9, 3: 0.1}, {3: 1.4, 4: 1.0}, 0.0),  # the story's leading entity is in the article
+        ({}, {3: 1.4}, 0.0),  # an article that names no one contradicts nothing
+        ({1: 0.9}, {}, 0.0),
+    ],
+)
+def test_entity_mismatch_needs_both_leading_entities_to_be_strangers(
+    article: dict[int, float], story: dict[int, float], expected: float
+) -> None:
+    assert entity_mismatch(article, story) == expected
+
+
+def test_the_model_scores_a_story_led_by_other_names_lower() -> None:
+    model = load_model()
+    values = [0.25, 0.04, 0.35, 0.25, 1.0, 1.6]
+    weight = dict(zip(FEATURES, model.weights, strict=True))["entity_mismatch"]
+    assert weight < 0
+    assert model.score([*values, 1.0]) < model.score([*values, 0.0])
+
+
+def _fire(angle: str, n: int) -> Signal:
+    """One fire at the Harwick mill, written up from one of two angles."""
+    words = {"harwick": 0.6, "mill": 0.5, "fire": 0.5, f"{angle}{n}": 0.3}
+    words |= {"crews": 0.5, "blaze": 0.4} if angle == "rescue" else {"insurer": 0.5, "loss": 0.4}
+    return _signal(words)
+
+
+def test_two_stories_of_one_event_are_merged_and_two_events_are_not() -> None:
+    rescue = [_fire("rescue", n) for n in range(3)]
+    losses = [_fire("losses", n) for n in range(2)]
+    assert merge_members(rescue, losses)
+    tolvern = [_signal({"tolvern": 0.9, "kiln": 0.5, f"t{n}": 0.3}) for n in range(2)]
+    assert not merge_members(rescue, tolvern)
+    # Two lone articles give no measure of how tight a story is: nothing to compare against.
+    assert not merge_members(rescue[:1], losses[:1])
+    # Bounded like the split check.
+    assert not merge_members(rescue * SPLIT_MAX_SIZE, losses)
+
+
+def test_memory_clusterer_merges_two_stories_an_article_joins_equally_well() -> None:
+    apart = ClusterModel(weights=(0.0,) * len(FEATURES), bias=0.0, threshold=0.9)
+    memory = MemoryClusterer(apart)
+    for n, signal in enumerate([_fire("rescue", 0), _fire("rescue", 1), _fire("losses", 0)]):
+        memory.place(signal, None if n in (0, 2) else 0)
+    assert len(set(memory.labels().values())) == 2
+    memory.model = _joins_all()
+    both = _signal({"harwick": 0.6, "mill": 0.5, "fire": 0.5, "crews": 0.4, "insurer": 0.4})
+    key = memory.add(both)
+    labels = memory.labels()
+    assert set(labels.values()) == {key} and len(labels) == 4
+    assert memory.moved.get(2) == key  # the smaller story's article moved
+    # Without the repairs (as when training pairs are gathered), nothing moves.
+    plain = MemoryClusterer(_joins_all(), repair=False)
+    plain.place(_fire("rescue", 0), None)
+    plain.place(_fire("losses", 0), None)
+    plain.add(both)
+    assert len(set(plain.labels().values())) == 2
+
+
+def test_the_store_merges_two_stories_of_one_event_with_their_duplicates_and_feedback(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Two write-ups of one fire from different angles open two stories under a model that
+    joins nothing; a third that reads like both, under a model that joins everything, brings
+    them together: the copy of the second write-up and a reader's feedback follow, and the
+    emptied story is gone with its index rows and read marks."""
+    apart = ClusterModel(weights=(0.0,) * len(FEATURES), bias=0.0, threshold=0.9)
+    now = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    bodies = [
+        "Fire crews fought a blaze at the Harwick paper mill overnight; crews saved the boiler.",
+        "The Harwick paper mill fire will cost its insurer dearly; the boiler loss is large.",
+        "The Harwick paper mill fire will cost its insurer dearly; the boiler loss is large.",
+        "Crews put out the Harwick paper mill fire, and its insurer counts the boiler loss.",
+    ]
+    with Store.open(settings.db_url) as store:
+        user = Accounts(store).add_user("reader", "correct horse battery", now=now)
+        with store.engine.begin() as conn:
+            raw_id = placeholder_raw(conn, now)
+            (source_id,) = placeholder_sources(conn, ["Meridian Wire"], now)
+            ids: list[int] = []
+            for n, body in enumerate(bodies):
+                article_id = conn.execute(
+                    articles.insert().values(
+                        identity=f"fire:{n}",
+                        raw_id=raw_id,
+                        source_id=source_id,
+                        title="Fire at the Harwick paper mill",
+                        authors=[],
+                        published_at=now,
+                        published_at_guessed=False,
+                        language="en",
+                        body=body,
+                        content_hash=f"hash-{n}",
+                        is_partial=False,
+                        duplicate_of=ids[1] if n == 2 else None,
+                        version=1,
+                        ingested_at=now,
+                        updated_at=now,
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+                ids.append(int(article_id))
+                if n < 3:
+                    assign(conn, [ids[-1]], now=now, model=apart)
+                if n == 2:
+                    story_of = {r.id: r.story_id for r in conn.execute(sa.select(articles))}
+                    first, second = story_of[ids[0]], story_of[ids[1]]
+                    assert first != second and story_of[ids[2]] == second
+                    conn.execute(
+                        feedback.insert().values(
+                            user_id=user.id, story_id=second, kind="open", created_at=now
+                        )
+                    )
+                    conn.execute(
+                        read_marks.insert().values(
+                            user_id=user.id,
+                            story_id=second,
+                            read_at=now,
+                            source_count=1,
+                            conflict_count=0,
+                        )
+                    )
+            assign(conn, [ids[3]], now=now, model=_joins_all())
+            story_of = {r.id: r.story_id for r in conn.execute(sa.select(articles))}
+            rows = conn.execute(sa.select(stories.c.id, stories.c.size, stories.c.article_count))
+            counts = {int(r.id): (r.size, r.article_count) for r in rows}
+            feedback_stories = set(conn.execute(sa.select(feedback.c.story_id)).scalars())
+            marks = conn.execute(sa.select(sa.func.count()).select_from(read_marks)).scalar()
+            indexed = set(conn.execute(sa.select(story_terms.c.story_id)).scalars())
+    # The bigger story (the first write-up and the article that bridged them) keeps its id.
+    assert set(story_of.values()) == {first}
+    assert counts == {first: (3, 4)}
+    assert feedback_stories == {first}
+    assert marks == 0 and indexed == {first}

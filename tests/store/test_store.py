@@ -21,7 +21,7 @@ def raw(data: bytes = b"x", origin: str = "a.txt") -> RawDocument:
 
 def test_open_runs_migrations_and_uses_wal(db_path: Path) -> None:
     with Store.open(f"sqlite:///{db_path}") as store:
-        assert store.schema_revision() == "0012"
+        assert store.schema_revision() == "0013"
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}

@@ -115,6 +115,38 @@ def test_unknown_story_is_a_404_page(alice) -> None:
     assert "<h1>Not found</h1>" in response.text and "no story 999999" in response.text
 
 
+def test_a_merged_story_redirects_to_the_story_that_holds_its_articles(
+    alice, demo_store: Store
+) -> None:
+    """Clustering merges a story into another when the two are one event (#7); a link to the
+    merged one (a bookmark, an Atom entry) leads to the page and API resource of the other."""
+    from datetime import UTC, datetime
+
+    from broadsheet.errors import StoryMerged
+    from broadsheet.store.schema import story_merges
+
+    into = demo_store.stories(limit=1)[0].id
+    with demo_store.engine.begin() as conn:
+        conn.execute(
+            story_merges.insert().values(
+                story_id=888888, into_id=into, merged_at=datetime(2026, 11, 20, tzinfo=UTC)
+            )
+        )
+    try:
+        page = alice.get("/stories/888888?from=feed", follow_redirects=False)
+        assert page.status_code == 301 and page.headers["location"] == f"/stories/{into}?from=feed"
+        api = alice.get("/api/v1/stories/888888", follow_redirects=False)
+        assert api.status_code == 301 and api.headers["location"] == f"/api/v1/stories/{into}"
+        assert alice.get("/stories/888888", follow_redirects=True).status_code == 200
+        with pytest.raises(StoryMerged, match=f"merged into story {into}"):
+            demo_store.story(888888)
+        # Another unknown id is still a plain 404.
+        assert alice.get("/stories/888889", follow_redirects=False).status_code == 404
+    finally:
+        with demo_store.engine.begin() as conn:
+            conn.execute(story_merges.delete().where(story_merges.c.story_id == 888888))
+
+
 def test_article_page_shows_clean_text_and_removed_lines_on_request(alice, demo_store) -> None:
     article = next(a for a in demo_store.articles(limit=200) if a.removed and a.url)
     plain = alice.get(f"/articles/{article.id}").text

@@ -26,7 +26,8 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -49,18 +50,30 @@ __all__ = [
     "choose",
     "cosine_to",
     "entity_key",
+    "entity_mismatch",
     "features",
     "index_terms",
     "load_model",
     "make_signal",
+    "merge_members",
     "new_story",
+    "ranked",
     "rebuild",
     "split_members",
     "term_counts",
     "unit_vector",
+    "using_model",
 ]
 
-FEATURES = ("avg_body", "avg_entity", "cos_body", "cos_title", "time_gap", "size")
+FEATURES = (
+    "avg_body",
+    "avg_entity",
+    "cos_body",
+    "cos_title",
+    "time_gap",
+    "size",
+    "entity_mismatch",
+)
 CENTROID_TERMS = 200  # terms kept in a story's centroid
 CENTROID_ENTITIES = 100  # entities kept in a story's entity centroid
 INDEX_TERMS = 30  # of which the heaviest are in the inverted index (story_terms)
@@ -207,7 +220,26 @@ def features(signal: Signal, story: StoryState) -> list[float]:
         _dot(signal.title_vector, story.centroid) / norm if norm else 0.0,
         math.log1p(hours / _DAY_HOURS),
         math.log1p(story.size),
+        entity_mismatch(signal.entity_vector, story.entity_centroid),
     ]
+
+
+def _heaviest(weights: Mapping[int, float]) -> int | None:
+    return max(weights.items(), key=lambda kv: (kv[1], -kv[0]))[0] if weights else None
+
+
+def entity_mismatch(article: Mapping[int, float], story: Mapping[int, float]) -> float:
+    """1.0 when the entity the article is most about is not in the story and the story's
+    heaviest entity is not in the article, else 0.0 (also when either names none).
+
+    Two look-alike events differ in who and where: two central banks' rate decisions, two
+    footballers' arrests. Each article of one still mentions the other's players now and then
+    ("unlike the Reserve Bank of Corvania"), so overlap alone stays above zero; that the two
+    *leading* entities are strangers to each other's side is the sharper sign."""
+    top_article, top_story = _heaviest(article), _heaviest(story)
+    if top_article is None or top_story is None:
+        return 0.0
+    return 1.0 if top_article not in story and top_story not in article else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,17 +296,37 @@ def load_model() -> ClusterModel:
     return _MODEL
 
 
+@contextmanager
+def using_model(model: ClusterModel) -> Iterator[None]:
+    """Make ``load_model`` return ``model`` inside the block (this process only). Training
+    writes its documents through the store, which clusters them with the shipped model; that
+    file must not be needed to fit the next one (its features may have changed)."""
+    global _MODEL
+    saved, _MODEL = _MODEL, model
+    try:
+        yield
+    finally:
+        _MODEL = saved
+
+
+def ranked(
+    signal: Signal, candidates: Iterable[StoryState], model: ClusterModel
+) -> list[tuple[float, StoryState]]:
+    """Every candidate with its join probability, best first (on a tie, the older story)."""
+    scored = [(model.score(features(signal, story)), story) for story in candidates]
+    scored.sort(key=lambda pair: (-pair[0], pair[1].key))
+    return scored
+
+
 def choose(
     signal: Signal, candidates: Iterable[StoryState], model: ClusterModel
 ) -> tuple[StoryState | None, float]:
     """The best candidate and its score if it clears the threshold, else (None, best score)."""
-    best: StoryState | None = None
-    best_score = 0.0
-    for story in candidates:
-        value = model.score(features(signal, story))
-        if value > best_score or (value == best_score and best and story.key < best.key):
-            best, best_score = story, value
-    if best is None or best_score < model.threshold:
+    scored = ranked(signal, candidates, model)
+    if not scored:
+        return None, 0.0
+    best_score, best = scored[0]
+    if best_score < model.threshold:
         return None, best_score
     return best, best_score
 
@@ -379,6 +431,48 @@ def split_members(members: Sequence[Signal]) -> tuple[list[int], list[int]] | No
     return keep, leave
 
 
+def _mean_within(vectors: Sequence[Mapping[str, float]]) -> float | None:
+    """Mean pairwise dot product of unit vectors, from their sum: (|sum|^2 - n) / (n(n-1))."""
+    n = len(vectors)
+    if n < 2:
+        return None
+    total = _sum(vectors)
+    return (_dot(total, total) - sum(_dot(v, v) for v in vectors)) / (n * (n - 1))
+
+
+def _sum(vectors: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for vector in vectors:
+        for term, weight in vector.items():
+            total[term] = total.get(term, 0.0) + weight
+    return total
+
+
+def merge_members(first: Sequence[Signal], second: Sequence[Signal]) -> bool:
+    """Whether two stories that one article joins (both above the threshold) are one event.
+
+    An online clusterer also errs the other way: the first articles of an event, told from
+    different angles, open two stories, and later articles split their votes between them, so
+    the event stays in pieces whatever comes next. An article that clears the threshold for
+    both is the evidence that they may be one; they are merged when the mean similarity across
+    them is at least ``SPLIT_RATIO`` times the mean within them: the split check's own test, so
+    a merge never makes a story the split check would cut. Bounded like the split check: the
+    merged story may hold at most ``SPLIT_MAX_SIZE`` members."""
+    if not first or not second or len(first) + len(second) > SPLIT_MAX_SIZE:
+        return False
+    within = [
+        mean
+        for mean in (_mean_within([s.vector for s in half]) for half in (first, second))
+        if mean is not None
+    ]
+    if not within:
+        return False
+    across = _dot(_sum(s.vector for s in first), _sum(s.vector for s in second)) / (
+        len(first) * len(second)
+    )
+    return across >= SPLIT_RATIO * statistics.fmean(within)
+
+
 def index_terms(story: StoryState) -> dict[str, float]:
     """What the inverted index holds for a story: its heaviest terms and its entities."""
     norm = math.sqrt(sum(v * v for v in story.centroid.values())) or 1.0
@@ -399,10 +493,10 @@ class MemoryClusterer:
     n_docs: int = 0
     stories: list[StoryState] = field(default_factory=list)
     postings: dict[str, set[int]] = field(default_factory=dict)
-    # The members' signals of each story (for the split check) and, when a split moves them,
-    # where each article (by its arrival number) now is.
+    # The members' signals of each story (for the split and merge checks) and, when a split or
+    # a merge moves them, where each article (by its arrival number) now is.
     members: dict[int, list[tuple[int, Signal]]] = field(default_factory=dict)
-    split: bool = True
+    repair: bool = True  # the split and merge checks; off to gather training pairs
     moved: dict[int, int] = field(default_factory=dict)
     arrivals: int = 0
 
@@ -429,12 +523,27 @@ class MemoryClusterer:
         return found[:MAX_CANDIDATES]
 
     def add(self, signal: Signal) -> int:
-        """Assign one article; returns its story's key. When the story it joins splits
+        """Assign one article; returns its story's key. Another story it also clears the
+        threshold for is merged in when ``merge_members`` says so; when the story then splits
         (``split_members``), the members that leave are recorded in ``moved`` by their arrival
         number (the article itself may be one of them)."""
-        story, _score = choose(signal, self.candidates(signal), self.model)
-        key = self.place(signal, None if story is None else story.key)
-        if story is not None and self.split and len(self.members[key]) in SPLIT_SIZES:
+        scored = ranked(signal, self.candidates(signal), self.model)
+        joined = bool(scored) and scored[0][0] >= self.model.threshold
+        key = self.place(signal, scored[0][1].key if joined else None)
+        if not self.repair:
+            return key
+        merged = False
+        for score, other in scored[1:]:
+            if score < self.model.threshold:
+                break
+            if other.key in self.members and other.key != key:
+                first = [s for _, s in self.members[key]]
+                second = [s for _, s in self.members[other.key]]
+                if merge_members(first, second):
+                    key = self._merge(key, other.key)
+                    merged = True
+        size = len(self.members[key])
+        if (joined and size in SPLIT_SIZES) or (merged and size >= SPLIT_MIN_SIZE):
             return self._check_split(key, self.members[key][-1][0])
         return key
 
@@ -455,6 +564,20 @@ class MemoryClusterer:
     def labels(self) -> dict[int, int]:
         """Each article's story, by arrival number."""
         return {n: key for key, members in self.members.items() for n, _ in members}
+
+    def _merge(self, first: int, second: int) -> int:
+        """Fold one story into the other (the one with more members keeps its key; on a tie,
+        the older); returns the key kept."""
+        keep, gone = sorted((first, second), key=lambda k: (-len(self.members[k]), k))
+        self._unindex(self.stories[keep])
+        self._unindex(self.stories[gone])
+        members = sorted(self.members[keep] + self.members.pop(gone), key=lambda m: m[0])
+        self.members[keep] = members
+        self.stories[keep] = rebuild(keep, [signal for _, signal in members])
+        self._index(self.stories[keep])
+        for n, _ in members:
+            self.moved[n] = keep
+        return keep
 
     def _check_split(self, key: int, arrival: int) -> int:
         members = self.members[key]

@@ -341,6 +341,18 @@ story_terms = sa.Table(
     sa.Index("ix_story_terms_term", "term", "last_seen", "story_id"),
 )
 
+# Stories merged into others (migration 0013): when clustering finds two stories are one event
+# (store/stories.py ``_merge``), the smaller is deleted and its id kept here, so links to it (a
+# bookmark, an Atom entry a feed reader holds) lead to the story that now holds its articles.
+# ``into_id`` always names a story that exists: a later merge of that story rewrites the rows.
+story_merges = sa.Table(
+    "story_merges",
+    metadata,
+    sa.Column("story_id", sa.Integer, primary_key=True),
+    sa.Column("into_id", sa.Integer, nullable=False, index=True),
+    sa.Column("merged_at", UTCDateTime, nullable=False),
+)
+
 # Document frequencies of terms over the clustered articles; the row with term "" holds the count.
 term_df = sa.Table(
     "term_df",

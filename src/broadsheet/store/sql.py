@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from alembic import command
@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.pool import StaticPool
 
 from broadsheet.config import redact_url
-from broadsheet.errors import NotFound, StoreError
+from broadsheet.errors import NotFound, StoreError, StoryMerged
 from broadsheet.model import (
     Article,
     ArticleDraft,
@@ -757,21 +757,22 @@ class Store:
             return story_store.list_stories(conn, limit=limit, offset=offset)
 
     def story(self, story_id: int) -> tuple[Story, list[story_store.StoryArticle]]:
-        """One story and its members, oldest first. Raises ``NotFound``."""
+        """One story and its members, oldest first. Raises ``NotFound`` (``StoryMerged`` for a
+        story merged into another)."""
         with self.engine.connect() as conn:
             found = story_store.load_story(conn, story_id)
-        if found is None:
-            raise NotFound(f"no story {story_id}")
+            if found is None:
+                _raise_missing_story(conn, story_id)
         return found
 
     def story_view(self, story_id: int, *, now: datetime | None = None) -> StoryView:
         """The story's view (#8): the stored one when fresh, else computed now and stored.
 
-        Raises ``NotFound`` for an unknown story.
+        Raises ``NotFound`` for an unknown story (``StoryMerged`` for a merged one).
         """
         with self.engine.connect() as conn:
             if story_store.load_story(conn, story_id) is None:
-                raise NotFound(f"no story {story_id}")
+                _raise_missing_story(conn, story_id)
             stored = story_view_store.load_view(conn, story_id)
         if stored is not None:
             return stored
@@ -1134,3 +1135,10 @@ def _article(row: Row[Any]) -> Article:
         language_confidence=row.language_confidence,
         standfirst=row.standfirst,
     )
+
+
+def _raise_missing_story(conn: Connection, story_id: int) -> NoReturn:
+    into = story_store.merged_into(conn, story_id)
+    if into is not None:
+        raise StoryMerged(story_id, into)
+    raise NotFound(f"no story {story_id}")

@@ -26,7 +26,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from broadsheet.model import ArticleId, Story, StoryId
-from broadsheet.store.schema import article_entities, articles, sources, stories, story_terms
+from broadsheet.store.schema import (
+    article_entities,
+    articles,
+    entities,
+    feedback,
+    read_marks,
+    sources,
+    stories,
+    story_merges,
+    story_terms,
+    story_views,
+)
 from broadsheet.store.schema import term_df as term_df_table
 
 if TYPE_CHECKING:
@@ -201,6 +212,23 @@ def _open(conn: Connection, signal: cluster.Signal, article_id: int, now: dateti
     return StoryId(int(story_id))
 
 
+def subject_entities(conn: Connection, named: dict[int, int]) -> dict[int, int]:
+    """``named`` (entity id -> mentions) without the entities that are outlets the store reads
+    ("(Meridian Wire) --", "told the Harbour Ledger"): a credit says who reported, not what
+    happened, and two wire stories about different events would share it."""
+    if not named:
+        return named
+    outlets = {
+        int(row.id)
+        for row in conn.execute(
+            sa.select(entities.c.id)
+            .join(sources, sources.c.name == entities.c.name)
+            .where(entities.c.id.in_(sorted(named)))
+        )
+    }
+    return {e: n for e, n in named.items() if e not in outlets} if outlets else named
+
+
 def _assign_one(
     conn: Connection, article_id: int, model: cluster.ClusterModel, now: datetime, depth: int = 0
 ) -> StoryId | None:
@@ -231,14 +259,17 @@ def _assign_one(
             conn.execute(stories.update().where(stories.c.id == story_id).values(updated_at=now))
             _recount(conn, story_id)
             return story_id
-    named = {
-        int(e.entity_id): int(e.mentions)
-        for e in conn.execute(
-            sa.select(article_entities.c.entity_id, article_entities.c.mentions).where(
-                article_entities.c.article_id == article_id
+    named = subject_entities(
+        conn,
+        {
+            int(e.entity_id): int(e.mentions)
+            for e in conn.execute(
+                sa.select(article_entities.c.entity_id, article_entities.c.mentions).where(
+                    article_entities.c.article_id == article_id
+                )
             )
-        )
-    }
+        },
+    )
     title_counts = cluster.term_counts(row.title)
     terms = sorted(set(cluster.term_counts(row.body)) | set(title_counts))
     terms += [cluster.entity_key(e) for e in sorted(named)]
@@ -253,8 +284,9 @@ def _assign_one(
         language=row.language,
     )
     _count_terms(conn, terms)
-    story, _score = cluster.choose(signal, _candidates(conn, signal, model), model)
-    joined = story is not None
+    scored = cluster.ranked(signal, _candidates(conn, signal, model), model)
+    joined = bool(scored) and scored[0][0] >= model.threshold
+    story = scored[0][1] if joined else None
     if story is None:
         story = cluster.new_story(_open(conn, signal, article_id, now), signal)
         title_article: int | None = article_id
@@ -266,8 +298,18 @@ def _assign_one(
     story_id = StoryId(story.key)
     conn.execute(articles.update().where(articles.c.id == article_id).values(story_id=story_id))
     _recount(conn, story_id)
-    if joined and story.size in cluster.SPLIT_SIZES:
-        moved = _split(conn, story.key, now)
+    size = story.size
+    merged = False
+    for score, other in scored[1:]:
+        if score < model.threshold:
+            break
+        if other.key != story_id:
+            kept = _merge(conn, story_id, other.key, now)
+            if kept is not None:
+                story_id, size = kept
+                merged = True
+    if (joined and size in cluster.SPLIT_SIZES) or (merged and size >= cluster.SPLIT_MIN_SIZE):
+        moved = _split(conn, story_id, now)
         if article_id in moved:
             return moved[article_id]
     return story_id
@@ -299,6 +341,7 @@ def _member_signals(
         ).where(article_entities.c.article_id.in_(ids))
     ):
         named[int(e.article_id)][int(e.entity_id)] = int(e.mentions)
+    named = {i: subject_entities(conn, found) for i, found in named.items()}
     terms: set[str] = set()
     for row in rows:
         terms |= set(cluster.term_counts(row.body)) | set(cluster.term_counts(row.title))
@@ -318,6 +361,52 @@ def _member_signals(
         for row in rows
     ]
     return ids, [row.title for row in rows], signals
+
+
+def _merge(conn: Connection, first: int, second: int, now: datetime) -> tuple[StoryId, int] | None:
+    """Merge two stories that one article joins when ``cluster.merge_members`` says they are
+    one event: the one with more members keeps its id (on a tie, the older), the other's
+    articles (duplicates included) and readers' feedback move to it, and the other is deleted
+    with its index rows, read marks and cached view. Reads only the two stories' members, and
+    only when together they are within ``SPLIT_MAX_SIZE``. Returns (the id kept, its size)."""
+    from broadsheet.pipeline import cluster  # here: the pipeline imports the store
+
+    sizes = {
+        int(row.id): int(row.size)
+        for row in conn.execute(
+            sa.select(stories.c.id, stories.c.size).where(stories.c.id.in_([first, second]))
+        )
+    }
+    if len(sizes) < 2 or sizes[first] + sizes[second] > cluster.SPLIT_MAX_SIZE:
+        return None
+    ids_first, titles_first, signals_first = _member_signals(conn, first)
+    ids_second, titles_second, signals_second = _member_signals(conn, second)
+    if not cluster.merge_members(signals_first, signals_second):
+        return None
+    keep, gone = sorted((first, second), key=lambda k: (-sizes[k], k))
+    conn.execute(articles.update().where(articles.c.story_id == gone).values(story_id=keep))
+    conn.execute(feedback.update().where(feedback.c.story_id == gone).values(story_id=keep))
+    for table in (read_marks, story_views, story_terms):
+        conn.execute(table.delete().where(table.c.story_id == gone))
+    conn.execute(stories.delete().where(stories.c.id == gone))
+    # Links to the deleted story lead to this one (and so do links to stories merged into it).
+    conn.execute(story_merges.update().where(story_merges.c.into_id == gone).values(into_id=keep))
+    # SQLite may give a deleted story's id to a new story; its own merge then replaces the row.
+    conn.execute(story_merges.delete().where(story_merges.c.story_id == gone))
+    conn.execute(story_merges.insert().values(story_id=gone, into_id=keep, merged_at=now))
+    members = sorted(
+        zip(
+            ids_first + ids_second,
+            titles_first + titles_second,
+            signals_first + signals_second,
+            strict=True,
+        ),
+        key=lambda member: member[0],
+    )
+    state = cluster.rebuild(keep, [signal for _, _, signal in members])
+    _save(conn, state, next(i for i, title, _ in members if title == state.title), now)
+    _recount(conn, keep)
+    return StoryId(keep), state.size
 
 
 def _split(conn: Connection, story_id: int, now: datetime) -> dict[int, StoryId]:
@@ -429,6 +518,14 @@ def list_stories(conn: Connection, *, limit: int = 50, offset: int = 0) -> list[
     ).all()
     members = story_articles(conn, [int(r.id) for r in rows])
     return [_story(row, members[int(row.id)]) for row in rows]
+
+
+def merged_into(conn: Connection, story_id: int) -> StoryId | None:
+    """The story that holds a merged (deleted) story's articles now, or None."""
+    into = conn.execute(
+        sa.select(story_merges.c.into_id).where(story_merges.c.story_id == story_id)
+    ).scalar()
+    return None if into is None else StoryId(into)
 
 
 def load_story(conn: Connection, story_id: int) -> tuple[Story, list[StoryArticle]] | None:

@@ -16,9 +16,9 @@ written into a temporary store, so the entity ids the features use are the produ
   when the online algorithm (``MemoryClusterer``, the same steps as the store, split check
   included) runs over the dev split in ``ORDERS`` seeded orders, and ``MIN_THRESHOLD`` at least.
 
-The pairs are gathered without the split check (``MemoryClusterer(split=False)``), so each label
-follows its story's members exactly; the split's own settings (``pipeline.cluster.SPLIT_*``) were
-chosen on train.
+The pairs are gathered without the split and merge checks (``MemoryClusterer(repair=False)``),
+so each label follows its story's members exactly; the split's own settings
+(``pipeline.cluster.SPLIT_*``) were chosen on train, and the merge check reuses them.
 
 The test split is never read. Writes ``data/clusterer_model.json``.
 """
@@ -45,7 +45,13 @@ from broadsheet.evaluation.clustering import (
     pairwise,
     process_docs,
 )
-from broadsheet.pipeline.cluster import FEATURES, ClusterModel, MemoryClusterer, features
+from broadsheet.pipeline.cluster import (
+    FEATURES,
+    ClusterModel,
+    MemoryClusterer,
+    features,
+    using_model,
+)
 
 __all__ = ["ClustererReport", "train_clusterer"]
 
@@ -97,12 +103,16 @@ def stored_items(docs: Sequence[Doc], spacy_model: str | None) -> list[Item]:
     """The documents as the store holds them after ingest: cleaned title and body, entity ids."""
     from broadsheet.store import Store
     from broadsheet.store.schema import article_entities, articles
+    from broadsheet.store.stories import subject_entities
 
     results = process_docs(docs, spacy_model)
     items = []
+    # Stories do not matter here: every document opens its own, whatever the shipped model is.
+    alone = ClusterModel(weights=(0.0,) * len(FEATURES), bias=0.0, threshold=1.0)
     with (
         tempfile.TemporaryDirectory(prefix="broadsheet-train-clusterer-") as tmp,
         Store.open(f"sqlite:///{Path(tmp) / 'train.db'}") as store,
+        using_model(alone),
     ):
         for doc, result in zip(docs, results, strict=True):
             (outcome,) = store.write_batch([result], now=PUBLISHED)
@@ -118,7 +128,9 @@ def stored_items(docs: Sequence[Doc], spacy_model: str | None) -> list[Item]:
                         article_entities.c.article_id == ids[0]
                     )
                 )
-                entities = {int(e.entity_id): int(e.mentions) for e in named}
+                entities = subject_entities(
+                    conn, {int(e.entity_id): int(e.mentions) for e in named}
+                )
                 items.append(Item(doc.id, doc.gold, row.title, row.body, entities))
     return items
 
@@ -132,8 +144,8 @@ def _pairs(
     x: list[list[float]] = []
     y: list[int] = []
     for order in orders(len(items), ORDERS, seed=seed):
-        # No split check here: the labels follow each story's members as they join.
-        memory = MemoryClusterer(model, split=False)
+        # No split or merge check here: the labels follow each story's members as they join.
+        memory = MemoryClusterer(model, repair=False)
         key_of: dict[str, int] = {}
         events_in: dict[int, dict[str, int]] = {}
         for i in order:

@@ -7,6 +7,7 @@ uvicorn, and the tests drive the same object in-process.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -25,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from broadsheet import __version__
 from broadsheet.config import Settings
-from broadsheet.errors import BroadsheetError, Conflict, InputError, NotFound
+from broadsheet.errors import BroadsheetError, Conflict, InputError, NotFound, StoryMerged
 from broadsheet.store import Store
 from broadsheet.store.personal import Personal
 from broadsheet.store.users import Accounts
@@ -46,6 +47,8 @@ __all__ = ["CSP", "create_app", "safe_html"]
 logger = logging.getLogger(__name__)
 
 _HERE = Path(str(resources.files("broadsheet") / "web"))
+# The story id in a story's page or API path ("/stories/12", "/api/v1/stories/12/...").
+_STORY_PATH = re.compile(r"^(/(?:api/v1/)?stories/)\d+(/|$)")
 
 # Everything from our own origin, nothing inline, no eval, no framing. htmx is told through its
 # meta config not to inject its indicator <style> and not to eval, so it runs under this policy.
@@ -191,6 +194,13 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BroadsheetError)
     async def library_error(request: Request, exc: BroadsheetError) -> Response:
+        if isinstance(exc, StoryMerged) and request.method in ("GET", "HEAD"):
+            # A link to a story merged into another (a bookmark, an Atom entry): the same page
+            # or API resource of the story that holds its articles now.
+            moved = _STORY_PATH.sub(rf"\g<1>{exc.into}\g<2>", request.url.path, count=1)
+            if moved != request.url.path:
+                query = f"?{request.url.query}" if request.url.query else ""
+                return RedirectResponse(moved + query, status_code=301)
         status = 500
         if isinstance(exc, NotFound):
             status = 404
