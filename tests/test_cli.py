@@ -116,6 +116,25 @@ def test_article_not_found_is_exit_1(run) -> None:
     assert "no article 42" in result.output
 
 
+def test_a_merged_story_names_the_story_that_holds_its_articles(run, db_path) -> None:
+    """Clustering may merge a story into another (#7); its old id says where its articles went."""
+    from datetime import UTC, datetime
+
+    from broadsheet.store import Store
+    from broadsheet.store.schema import story_merges
+
+    with Store.open(f"sqlite:///{db_path}") as store, store.engine.begin() as conn:
+        conn.execute(
+            story_merges.insert().values(
+                story_id=41, into_id=7, merged_at=datetime(2026, 11, 20, tzinfo=UTC)
+            )
+        )
+    result = run("story", "41")
+    assert result.exit_code == 1
+    assert "no story 41: it was merged into story 7" in result.output
+    assert "merged" not in run("story", "42").output
+
+
 def test_readable_outputs(run, inputs) -> None:
     _good_inputs(inputs)
     run("ingest", inputs("n.txt", "Headline for n\nx\n").parent, "--quiet")
