@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -199,7 +200,7 @@ def test_a_model_file_for_other_features_is_refused() -> None:
         ClusterModel.from_json(data)
 
 
-def _signal(weights: dict[str, float], entity_vector: dict[int, float] | None = None) -> Signal:
+def _signal(weights: Mapping[str, float], entity_vector: dict[int, float] | None = None) -> Signal:
     norm = sum(v * v for v in weights.values()) ** 0.5
     return Signal(
         vector={t: v / norm for t, v in weights.items()},
@@ -271,6 +272,41 @@ def test_memory_clusterer_moves_the_leaving_half_to_a_new_story() -> None:
     assert set(memory.moved) <= set(labels)
 
 
+def _insert_article(
+    conn: sa.Connection,
+    n: int,
+    raw_and_source: tuple[int, int],
+    title: str,
+    body: str,
+    now: datetime,
+    *,
+    duplicate_of: int | None = None,
+) -> int:
+    """An article row written straight into the store, for the clustering tests to assign."""
+    raw_id, source_id = raw_and_source
+    return int(
+        conn.execute(
+            articles.insert().values(
+                identity=f"fire:{n}",
+                raw_id=raw_id,
+                source_id=source_id,
+                title=title,
+                authors=[],
+                published_at=now,
+                published_at_guessed=False,
+                language="en",
+                body=body,
+                content_hash=f"hash-{n}",
+                is_partial=False,
+                duplicate_of=duplicate_of,
+                version=1,
+                ingested_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+    )
+
+
 def test_the_store_splits_a_story_of_two_events_and_moves_the_members(
     tmp_path: Path, settings: Settings
 ) -> None:
@@ -292,25 +328,15 @@ def test_the_store_splits_a_story_of_two_events_and_moves_the_members(
                 f"A fire broke out at the {town} works on Thursday. {words} {words} burned "
                 f"while crews fought the fire in {town}; {words} report {n} fire."
             )
-            article_id = conn.execute(
-                articles.insert().values(
-                    identity=f"fire:{n}",
-                    raw_id=raw_id,
-                    source_id=source_id,
-                    title=f"Fire at the {town} works",
-                    authors=[],
-                    published_at=now,
-                    published_at_guessed=False,
-                    language="en",
-                    body=body,
-                    content_hash=f"hash-{n}",
-                    is_partial=False,
-                    duplicate_of=first_tolvern if n == 3 else None,
-                    version=1,
-                    ingested_at=now,
-                    updated_at=now,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
+            article_id = _insert_article(
+                conn,
+                n,
+                (raw_id, source_id),
+                f"Fire at the {town} works",
+                body,
+                now,
+                duplicate_of=first_tolvern if n == 3 else None,
+            )
             if n == 1:
                 first_tolvern = int(article_id)
             town_of[int(article_id)] = town
@@ -423,26 +449,16 @@ def test_the_store_merges_two_stories_of_one_event_with_their_duplicates_and_fee
             (source_id,) = placeholder_sources(conn, ["Meridian Wire"], now)
             ids: list[int] = []
             for n, body in enumerate(bodies):
-                article_id = conn.execute(
-                    articles.insert().values(
-                        identity=f"fire:{n}",
-                        raw_id=raw_id,
-                        source_id=source_id,
-                        title="Fire at the Harwick paper mill",
-                        authors=[],
-                        published_at=now,
-                        published_at_guessed=False,
-                        language="en",
-                        body=body,
-                        content_hash=f"hash-{n}",
-                        is_partial=False,
-                        duplicate_of=ids[1] if n == 2 else None,
-                        version=1,
-                        ingested_at=now,
-                        updated_at=now,
-                    )
-                ).inserted_primary_key[0]  # type: ignore[index]
-                ids.append(int(article_id))
+                article_id = _insert_article(
+                    conn,
+                    n,
+                    (raw_id, source_id),
+                    "Fire at the Harwick paper mill",
+                    body,
+                    now,
+                    duplicate_of=ids[1] if n == 2 else None,
+                )
+                ids.append(article_id)
                 if n < 3:
                     assign(conn, [ids[-1]], now=now, model=apart)
                 if n == 2:
