@@ -123,9 +123,6 @@ def _set_wal(cursor: Any) -> None:
             delay = min(delay * 2, 0.25)
 
 
-SQLITE_MMAP_BYTES = 256 * 1024 * 1024  # address space, not memory: see _create_engine
-
-
 def _create_engine(url: str) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -150,13 +147,6 @@ def _create_engine(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
-        if not in_memory:
-            # Read the file through a memory map instead of read() into SQLite's 2 MB page cache:
-            # the pages come straight from the OS page cache, shared by every connection. Once
-            # a store outgrows the cache, clustering's random reads (the term index, document
-            # frequencies, members' bodies) are what this saves; bench/cluster_scale.py at
-            # 50,000 articles: 9.9 -> 7.8 ms per article, p95 42 -> 31 ms.
-            cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
