@@ -29,7 +29,14 @@ from broadsheet.pipeline.cluster import (
     term_counts,
 )
 from broadsheet.store import Store
-from broadsheet.store.schema import articles, feedback, read_marks, stories, story_terms
+from broadsheet.store.schema import (
+    articles,
+    feedback,
+    follows,
+    read_marks,
+    stories,
+    story_terms,
+)
 from broadsheet.store.stories import assign
 from broadsheet.store.users import Accounts
 
@@ -433,7 +440,8 @@ def test_the_store_merges_two_stories_of_one_event_with_their_duplicates_and_fee
     """Two write-ups of one fire from different angles open two stories under a model that
     joins nothing; a third that reads like both, under a model that joins everything, brings
     them together: the copy of the second write-up and a reader's feedback follow, and the
-    emptied story is gone with its index rows and read marks."""
+    emptied story is gone with its index rows and read marks; a follow of it now follows the
+    story that holds its articles."""
     apart = ClusterModel(weights=(0.0,) * len(FEATURES), bias=0.0, threshold=0.9)
     now = datetime(2026, 11, 20, 9, tzinfo=UTC)
     bodies = [
@@ -479,6 +487,15 @@ def test_the_store_merges_two_stories_of_one_event_with_their_duplicates_and_fee
                             conflict_count=0,
                         )
                     )
+                    conn.execute(
+                        follows.insert().values(
+                            user_id=user.id,
+                            kind="story",
+                            target=str(second),
+                            weight=1.0,
+                            created_at=now,
+                        )
+                    )
             assign(conn, [ids[3]], now=now, model=_joins_all())
             story_of = {r.id: r.story_id for r in conn.execute(sa.select(articles))}
             rows = conn.execute(sa.select(stories.c.id, stories.c.size, stories.c.article_count))
@@ -486,8 +503,10 @@ def test_the_store_merges_two_stories_of_one_event_with_their_duplicates_and_fee
             feedback_stories = set(conn.execute(sa.select(feedback.c.story_id)).scalars())
             marks = conn.execute(sa.select(sa.func.count()).select_from(read_marks)).scalar()
             indexed = set(conn.execute(sa.select(story_terms.c.story_id)).scalars())
+            followed = list(conn.execute(sa.select(follows.c.target)).scalars())
     # The bigger story (the first write-up and the article that bridged them) keeps its id.
     assert set(story_of.values()) == {first}
     assert counts == {first: (3, 4)}
     assert feedback_stories == {first}
     assert marks == 0 and indexed == {first}
+    assert followed == [str(first)]

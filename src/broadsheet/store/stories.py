@@ -6,10 +6,13 @@ changed full-text articles in arrival order. An article that already belongs to 
 the centroid or counting as another outlet. Any other article is turned into a ``Signal`` with
 document frequencies read for its own terms only (``term_df``), candidate stories of its language
 active within the model's time window are looked up in the inverted index (``story_terms``), and
-``pipeline.cluster.choose`` decides. When the article joins a story of ``SPLIT_MIN_SIZE`` to
-``SPLIT_MAX_SIZE`` members, that story's members (and only they) are read back and, if they form
-two events (``pipeline.cluster.split_members``), one half moves to a new story with its
-duplicates; the article may move with it. The batch's write transaction (``BEGIN IMMEDIATE``
+``pipeline.cluster.ranked`` scores them. When the article clears the threshold for a second
+story too, both stories' members are read back and the two are merged if they are one event
+(``pipeline.cluster.merge_members``; the smaller story is deleted, its id recorded in
+``story_merges``). When the article joins a story of ``SPLIT_MIN_SIZE`` to ``SPLIT_MAX_SIZE``
+members, that story's members (and only they) are read back and, if they form two events
+(``pipeline.cluster.split_members``), one half moves to a new story with its duplicates; the
+article may move with it. The batch's write transaction (``BEGIN IMMEDIATE``
 on SQLite) serialises clustering between processes, so two ingests never open two stories for
 one event.
 """
@@ -25,12 +28,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from broadsheet.model import ArticleId, Story, StoryId
+from broadsheet.model import ArticleId, FollowKind, Story, StoryId
 from broadsheet.store.schema import (
     article_entities,
     articles,
     entities,
     feedback,
+    follows,
+    mutes,
     read_marks,
     sources,
     stories,
@@ -341,7 +346,8 @@ def _member_signals(
         ).where(article_entities.c.article_id.in_(ids))
     ):
         named[int(e.article_id)][int(e.entity_id)] = int(e.mentions)
-    named = {i: subject_entities(conn, found) for i, found in named.items()}
+    every = subject_entities(conn, {e: 1 for found in named.values() for e in found})
+    named = {i: {e: n for e, n in found.items() if e in every} for i, found in named.items()}
     terms: set[str] = set()
     for row in rows:
         terms |= set(cluster.term_counts(row.body)) | set(cluster.term_counts(row.title))
@@ -386,6 +392,15 @@ def _merge(conn: Connection, first: int, second: int, now: datetime) -> tuple[St
     keep, gone = sorted((first, second), key=lambda k: (-sizes[k], k))
     conn.execute(articles.update().where(articles.c.story_id == gone).values(story_id=keep))
     conn.execute(feedback.update().where(feedback.c.story_id == gone).values(story_id=keep))
+    for table in (follows, mutes):  # a follow or mute of the story goes with its articles
+        of_story = table.c.kind == FollowKind.STORY.value
+        has_keep = sa.select(table.c.user_id).where(of_story, table.c.target == str(keep))
+        conn.execute(
+            table.update()
+            .where(of_story, table.c.target == str(gone), table.c.user_id.not_in(has_keep))
+            .values(target=str(keep))
+        )
+        conn.execute(table.delete().where(of_story, table.c.target == str(gone)))
     for table in (read_marks, story_views, story_terms):
         conn.execute(table.delete().where(table.c.story_id == gone))
     conn.execute(stories.delete().where(stories.c.id == gone))
