@@ -15,6 +15,8 @@ and threshold ``broadsheet train clusterer`` fits on ECB+ train/dev (``data/clus
 A story an article joins is then checked for holding two events (``split_members``: its members
 form two groups each tighter than they are with each other) and cut in two if so; that repairs a
 wrong join of two confusable events once each has a few articles, whatever order they came in.
+The other way round, an article that clears the threshold for two stories may show they are one
+event split in two; ``merge_members`` decides whether they merge.
 Document frequencies come from the store (``store/stories.py``), never from re-reading it.
 ``MemoryClusterer`` runs the same steps over dicts, for fitting and baselines.
 """
@@ -432,7 +434,7 @@ def split_members(members: Sequence[Signal]) -> tuple[list[int], list[int]] | No
 
 
 def _mean_within(vectors: Sequence[Mapping[str, float]]) -> float | None:
-    """Mean pairwise dot product of unit vectors, from their sum: (|sum|^2 - n) / (n(n-1))."""
+    """Mean pairwise dot product, from the vectors' sum: (|sum|^2 - sum of |v|^2) / (n(n-1))."""
     n = len(vectors)
     if n < 2:
         return None
