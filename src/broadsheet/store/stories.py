@@ -234,6 +234,47 @@ def subject_entities(conn: Connection, named: dict[int, int]) -> dict[int, int]:
     return {e: n for e, n in named.items() if e not in outlets} if outlets else named
 
 
+def _named(conn: Connection, article_ids: Sequence[int]) -> dict[int, dict[int, int]]:
+    """Each article's subject entities (entity id -> mentions; ``subject_entities``)."""
+    named: dict[int, dict[int, int]] = {i: {} for i in article_ids}
+    for e in conn.execute(
+        sa.select(
+            article_entities.c.article_id, article_entities.c.entity_id, article_entities.c.mentions
+        ).where(article_entities.c.article_id.in_(article_ids))
+    ):
+        named[int(e.article_id)][int(e.entity_id)] = int(e.mentions)
+    every = subject_entities(conn, {e: 1 for found in named.values() for e in found})
+    return {i: {e: n for e, n in found.items() if e in every} for i, found in named.items()}
+
+
+def _signals(
+    conn: Connection, rows: Sequence[Any], named: dict[int, dict[int, int]]
+) -> tuple[list[cluster.Signal], list[str]]:
+    """Signals of these article rows (id, title, body, published_at, language) with the current
+    document frequencies, and the terms they hold (words and entity keys), sorted."""
+    from broadsheet.pipeline import cluster  # here: the pipeline imports the store
+
+    found: set[str] = set()
+    for row in rows:
+        found |= set(cluster.term_counts(row.body)) | set(cluster.term_counts(row.title))
+        found |= {cluster.entity_key(e) for e in named[int(row.id)]}
+    terms = sorted(found)
+    freqs = _doc_freqs(conn, [*terms, _DOCS])
+    signals = [
+        cluster.make_signal(
+            row.title,
+            row.body,
+            named[int(row.id)],
+            row.published_at,
+            freqs,
+            freqs.get(_DOCS, 0),
+            language=row.language,
+        )
+        for row in rows
+    ]
+    return signals, terms
+
+
 def _assign_one(
     conn: Connection, article_id: int, model: cluster.ClusterModel, now: datetime, depth: int = 0
 ) -> StoryId | None:
@@ -264,30 +305,7 @@ def _assign_one(
             conn.execute(stories.update().where(stories.c.id == story_id).values(updated_at=now))
             _recount(conn, story_id)
             return story_id
-    named = subject_entities(
-        conn,
-        {
-            int(e.entity_id): int(e.mentions)
-            for e in conn.execute(
-                sa.select(article_entities.c.entity_id, article_entities.c.mentions).where(
-                    article_entities.c.article_id == article_id
-                )
-            )
-        },
-    )
-    title_counts = cluster.term_counts(row.title)
-    terms = sorted(set(cluster.term_counts(row.body)) | set(title_counts))
-    terms += [cluster.entity_key(e) for e in sorted(named)]
-    freqs = _doc_freqs(conn, [*terms, _DOCS])
-    signal = cluster.make_signal(
-        row.title,
-        row.body,
-        named,
-        row.published_at,
-        freqs,
-        freqs.get(_DOCS, 0),
-        language=row.language,
-    )
+    (signal,), terms = _signals(conn, [row], _named(conn, [article_id]))
     _count_terms(conn, terms)
     scored = cluster.ranked(signal, _candidates(conn, signal, model), model)
     joined = bool(scored) and scored[0][0] >= model.threshold
@@ -325,8 +343,6 @@ def _member_signals(
 ) -> tuple[list[int], list[str], list[cluster.Signal]]:
     """The story's members (duplicates left out), oldest first, as signals built again with the
     current document frequencies (the store keeps no per-article vectors): ids, titles, signals."""
-    from broadsheet.pipeline import cluster  # here: the pipeline imports the store
-
     rows = conn.execute(
         sa.select(
             articles.c.id,
@@ -339,33 +355,7 @@ def _member_signals(
         .order_by(articles.c.id)
     ).all()
     ids = [int(row.id) for row in rows]
-    named: dict[int, dict[int, int]] = {i: {} for i in ids}
-    for e in conn.execute(
-        sa.select(
-            article_entities.c.article_id, article_entities.c.entity_id, article_entities.c.mentions
-        ).where(article_entities.c.article_id.in_(ids))
-    ):
-        named[int(e.article_id)][int(e.entity_id)] = int(e.mentions)
-    every = subject_entities(conn, {e: 1 for found in named.values() for e in found})
-    named = {i: {e: n for e, n in found.items() if e in every} for i, found in named.items()}
-    terms: set[str] = set()
-    for row in rows:
-        terms |= set(cluster.term_counts(row.body)) | set(cluster.term_counts(row.title))
-    for found in named.values():
-        terms |= {cluster.entity_key(e) for e in found}
-    freqs = _doc_freqs(conn, [*sorted(terms), _DOCS])
-    signals = [
-        cluster.make_signal(
-            row.title,
-            row.body,
-            named[int(row.id)],
-            row.published_at,
-            freqs,
-            freqs.get(_DOCS, 0),
-            language=row.language,
-        )
-        for row in rows
-    ]
+    signals, _terms = _signals(conn, rows, _named(conn, ids))
     return ids, [row.title for row in rows], signals
 
 
