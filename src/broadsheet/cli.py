@@ -1226,9 +1226,11 @@ def train_cleaner_command(
 def train_clusterer_command(
     ctx: click.Context, eval_dir: Path | None, out: Path | None, as_json: bool
 ) -> None:
-    """Fit the story clusterer's weights on ECB+ train and its threshold on ECB+ dev.
+    """Fit the story clusterer on ECB+ train and dev, its threshold by cross-validation.
 
-    Never reads the test split. Deterministic (fixed seeds). Takes about two minutes.
+    The threshold is chosen by 5-fold cross-validation over the train and dev topics, then the
+    weights are fitted on all of them. Never reads the test split. Deterministic (fixed seeds).
+    Takes about four minutes.
 
     \b
     Example:

@@ -22,8 +22,11 @@ from broadsheet.pipeline.cluster import (
     ClusterModel,
     MemoryClusterer,
     Signal,
+    cosine_to,
     entity_mismatch,
+    event_terms,
     load_model,
+    make_signal,
     merge_members,
     split_members,
     term_counts,
@@ -180,6 +183,37 @@ def test_terms_and_model_round_trip() -> None:
     assert ClusterModel.from_json(model.to_json()) == model
 
 
+def test_figures_are_terms_but_clock_times_and_parts_of_words_are_not() -> None:
+    text = (
+        "The magnitude 6.1 quake struck at 8:40 and killed 12; 2,500 were left homeless, the "
+        "worst since 2008. Two F16 jets flew over at 5pm in the 1990s style, 3 times."
+    )
+    figures = {term for term in event_terms(text) if term.startswith("#")}
+    assert figures == {"#6.1", "#12", "#2500", "#2008"}
+    assert event_terms(text)["quake"] == term_counts(text)["quake"] == 1
+    assert not any(term.startswith("#") for term in term_counts(text))
+
+
+def test_look_alike_events_with_other_figures_are_further_apart() -> None:
+    """Two write-ups of one quake share its figures; a look-alike quake has the same words and
+    other figures. Without figures as terms the look-alike would be the closer of the two."""
+    published = datetime(2026, 11, 20, tzinfo=UTC)
+
+    def signal(text: str) -> Signal:
+        return make_signal("Quake in the hills", text, {}, published, {}, 10)
+
+    first = signal("A magnitude 6.1 quake killed 12 people and left 2,500 homeless.")
+    same = signal("A magnitude 6.1 quake killed 12 people and left 2500 homeless, officials said.")
+    other = signal("A magnitude 7.0 quake killed 40 people and left 9,000 homeless.")
+    assert {t for t in first.vector if t.startswith("#")} & set(same.vector) == {
+        "#6.1",
+        "#12",
+        "#2500",
+    }
+    assert not {t for t in first.vector if t.startswith("#")} & set(other.vector)
+    assert cosine_to(first.vector, same.vector) > cosine_to(first.vector, other.vector)
+
+
 def test_clustering_metrics_on_a_literal_example() -> None:
     gold = {"a": 1, "b": 1, "c": 2, "d": 2}
     assert bcubed(gold, gold)["bcubed_f1"] == 1.0
@@ -190,11 +224,12 @@ def test_clustering_metrics_on_a_literal_example() -> None:
 
 
 def test_an_article_without_words_or_entities_opens_its_own_story() -> None:
-    """Numbers and stop words only: an empty vector matches no story and joins none."""
+    """One-digit numbers, clock times and stop words only: an empty vector matches no story and
+    joins none."""
     memory = MemoryClusterer(load_model())
     published = datetime(2026, 11, 20, tzinfo=UTC)
     first = memory.add(memory.signal(FIRE_1["title"], FIRE_1["text"], {}, published))
-    empty = memory.signal("2026 - 11 - 20", "It was 12, and then 14 or 15 of them.", {}, published)
+    empty = memory.signal("At 10:30", "It was 1, and then 4 or 5 of them.", {}, published)
     assert empty.vector == {} and empty.title_vector == {} and empty.query_terms() == []
     assert memory.add(empty) != first
     again = memory.add(memory.signal("", "", {}, published))

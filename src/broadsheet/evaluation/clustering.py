@@ -244,7 +244,7 @@ def single_pass_tfidf(
 ) -> dict[str, int]:
     """Classic single-pass clustering: tf-idf (document frequencies as they arrive) against each
     story's centroid; join the most similar at or above ``threshold``."""
-    from broadsheet.pipeline.cluster import cosine_to, make_signal, term_counts
+    from broadsheet.pipeline.cluster import cosine_to, event_terms, make_signal
 
     df: Counter[str] = Counter()
     centroids: list[dict[str, float]] = []
@@ -252,7 +252,7 @@ def single_pass_tfidf(
     for n, i in enumerate(order):
         doc = docs[i]
         signal = make_signal(doc.title, doc.text, {}, PUBLISHED, df, n)
-        df.update(set(term_counts(doc.text)) | set(term_counts(doc.title)))
+        df.update(set(event_terms(doc.text)) | set(event_terms(doc.title)))
         best, best_sim = -1, threshold
         for key, centroid in enumerate(centroids):
             sim = cosine_to(signal.vector, centroid)

@@ -1,11 +1,12 @@
 """Online story clustering: features and scoring of (article, candidate story), pure.
 
 An article becomes a ``Signal``: a unit tf-idf vector of title and body (title words count
-twice), a unit vector of the title alone, a unit vector over the entities it names (sublinear
-mention count times the entity's idf, so the people and places an article is about weigh most)
-and when it was published. A story is a ``StoryState``: the running sums of its members' word
-and entity vectors (the centroids, cut to their heaviest ``CENTROID_TERMS`` terms and
-``CENTROID_ENTITIES`` entities), how many members name each entity, its size and time span.
+twice; figures count as terms too, see ``event_terms``), a unit vector of the title alone, a
+unit vector over the entities it names (sublinear mention count times the entity's idf, so the
+people and places an article is about weigh most) and when it was published. A story is a
+``StoryState``: the running sums of its members' word and entity vectors (the centroids, cut to
+their heaviest ``CENTROID_TERMS`` terms and ``CENTROID_ENTITIES`` entities), how many members
+name each entity, its size and time span.
 ``features`` compares the two: the mean similarity of the article to the story's members (the
 dot product with a running sum divided by the story size: average linkage, which keeps a loose
 story from swallowing a near-miss), the tf-idf cosine of body and title against the centroid, the
@@ -53,6 +54,7 @@ __all__ = [
     "cosine_to",
     "entity_key",
     "entity_mismatch",
+    "event_terms",
     "features",
     "index_terms",
     "load_model",
@@ -96,6 +98,11 @@ SPLIT_SIZES = frozenset({6, 8, 11, 15, 20, 27, 36})
 _SPLIT_ROUNDS = 5
 _DAY_HOURS = 24.0
 _WORD = re.compile(r"[^\W\d_]{3,}")
+# A figure: digits with their decimal or thousands marks ("4.2", "160", "2,500", "2008"), not
+# part of a word ("F16", "5pm", "1990s") and not a clock time ("8:00"). One-digit figures are
+# left out: "2 arrests", "3 people" say little about which event it is.
+_FIGURE = re.compile(r"(?<![\w.,:])\d+(?:[.,]\d+)*(?![\w:])")
+_FIGURE_MARK = "#"
 _STOP = frozenset(
     """the and for that with was were are has have had his her its their they them this these
     those from but not been will would could should said says say after before about into over
@@ -117,6 +124,22 @@ def term_counts(text: str) -> Counter[str]:
         if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
         counts[word] += 1
+    return counts
+
+
+def event_terms(text: str) -> Counter[str]:
+    """``term_counts`` plus the figures of ``text`` as terms ("#2008", "#4.2", "#2500").
+
+    Two look-alike events share their words but rarely their numbers: a magnitude 6.1 and a
+    magnitude 7.0 earthquake, a $160 million and a $200 million offer to one player, 2008 and
+    2013. A figure is a rare term, so its idf is high and a shared one weighs. Thousands
+    separators are dropped so "2,500" and "2500" are one term; decimals are kept as written.
+    Chosen by cross-validation over the ECB+ train and dev topics (``docs/clustering.md``)."""
+    counts = term_counts(text)
+    for match in _FIGURE.finditer(text):
+        figure = match.group().replace(",", "")
+        if sum(c.isdigit() for c in figure) >= 2:
+            counts[_FIGURE_MARK + figure] += 1
     return counts
 
 
@@ -165,8 +188,8 @@ def make_signal(
 ) -> Signal:
     """``entities`` maps each entity id the article names to its number of mentions; ``df``
     holds document frequencies of words and of entities (``entity_key``) over ``n_docs``."""
-    title_counts = term_counts(title)
-    counts = term_counts(body) + title_counts + title_counts
+    title_counts = event_terms(title)
+    counts = event_terms(body) + title_counts + title_counts
     by_key = unit_vector({entity_key(e): max(1, n) for e, n in entities.items()}, df, n_docs)
     return Signal(
         vector=unit_vector(counts, df, n_docs),
@@ -522,7 +545,7 @@ class MemoryClusterer:
     ) -> Signal:
         signal = make_signal(title, body, entities, published_at, self.df, self.n_docs)
         self.n_docs += 1
-        self.df.update(set(term_counts(body)) | set(term_counts(title)))
+        self.df.update(set(event_terms(body)) | set(event_terms(title)))
         self.df.update(entity_key(e) for e in entities)
         return signal
 

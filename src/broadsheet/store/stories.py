@@ -256,7 +256,7 @@ def _signals(
 
     found: set[str] = set()
     for row in rows:
-        found |= set(cluster.term_counts(row.body)) | set(cluster.term_counts(row.title))
+        found |= set(cluster.event_terms(row.body)) | set(cluster.event_terms(row.title))
         found |= {cluster.entity_key(e) for e in named[int(row.id)]}
     terms = sorted(found)
     freqs = _doc_freqs(conn, [*terms, _DOCS])
