@@ -132,6 +132,13 @@ def test_a_topic_entity_is_matched_through_its_officials() -> None:
         ("opposition leader", ["EU"], False),
         # "EU" inside another word is not the EU.
         ("Deutsche Bank chief executive", ["EU"], False),
+        # Adjectives are a name and one of a few endings, not any word that starts alike.
+        ("Indian foreign minister", ["India"], True),
+        ("Indiana state senator", ["India"], False),
+        ("Turkish foreign minister", ["Turkey"], True),
+        ("Israeli defence minister", ["Israel"], True),
+        ("Canadian trade minister", ["Canada"], True),
+        ("Chinatown business leader", ["China"], False),
     ],
 )
 def test_which_roles_make_an_official(role: str, names: list[str], official: bool) -> None:

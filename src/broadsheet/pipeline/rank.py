@@ -239,8 +239,8 @@ def names_in_role(role: str, names: Iterable[str]) -> bool:
     role holds an office word ("minister", "spokesman", "commissioner") and names the entity,
     by one of its names as whole words ("EU trade commissioner" for the EU) or by an adjective
     formed from a one-word name ("Chinese Commerce Minister" for China, "German Chancellor" for
-    Germany: a capitalised word sharing all but the last two letters of the name, and at least
-    four). A descriptor without an office ("Chinese dissident") is not one."""
+    Germany: ``_adjective_of``). A descriptor without an office ("Chinese dissident") is not
+    one."""
     words = _ROLE_WORD.findall(role)
     if not any(w.casefold() in OFFICE_WORDS for w in words):
         return False
@@ -253,10 +253,28 @@ def names_in_role(role: str, names: Iterable[str]) -> bool:
             return True
         if len(parts) == 1 and len(parts[0]) >= 4:
             stem = parts[0]
-            need = max(4, len(stem) - 2)  # letters the adjective shares with the name
             for word, fold in zip(words, folded, strict=True):
-                if word[0].isupper() and fold != stem and fold[:need] == stem[:need]:
+                if word[0].isupper() and _adjective_of(fold, stem):
                     return True
+    return False
+
+
+# Endings that make an adjective of a place name: Russia-n, Kore-an, Ital-ian, Chil-ean,
+# Chin-ese, Turk-ish, Israel-i, Arab-ic. "Indiana" is not one of India's.
+_ADJECTIVE_ENDINGS = ("n", "an", "ian", "ean", "ese", "ish", "i", "ic")
+
+
+def _adjective_of(word: str, name: str) -> bool:
+    """Whether ``word`` is an adjective formed from the one-word ``name`` (both case-folded):
+    the name with at most its last two letters dropped (at least four left), then one of
+    ``_ADJECTIVE_ENDINGS``. Irregular ones (France/French, Spain/Spanish) are not found; and
+    Niger's "Nigerian" cannot be told from Nigeria's without a list of places."""
+    for drop in range(3):
+        base = name[: len(name) - drop]
+        if len(base) < 4 or not word.startswith(base):
+            continue
+        if word[len(base) :] in _ADJECTIVE_ENDINGS:
+            return True
     return False
 
 
