@@ -201,8 +201,9 @@ class Removal:
     was article text), ``repeat`` (the same text earlier in the article, or a short line the
     page prints twice), ``link-label`` ("READ MORE: ..."-shaped), ``dateline`` (a date-and-time
     line outside the story), ``caption`` (the caption under a photo credit), ``template`` (a line
-    the source prints on many pages), ``headline`` (became the title), or ``not-main-content`` (a
-    block of an HTML page the extractor left out).
+    the source prints on many pages), ``headline`` (became the title), ``related-link`` (a
+    paragraph of an HTML page that is only a link to another story, "Read more: ..."), or
+    ``not-main-content`` (a block of an HTML page the extractor left out).
     ``start``/``end`` are character offsets in the decoded input for text, or the source line
     of the block (``start`` only) for HTML.
     """

@@ -22,6 +22,7 @@ from broadsheet.pipeline.extract import (
     extract,
     format_for_path,
     html_to_paragraphs,
+    is_related_link,
 )
 from tests.conftest import LONG_PARAGRAPHS, NOW, article_html
 
@@ -115,6 +116,56 @@ def test_html_page_metadata_and_main_text() -> None:
     assert "€2.1 billion" in body
     assert "All rights reserved" not in body
     assert "Other story" not in body
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "related"),
+    [
+        ("Read more: [Tariff talks stall in Beijing](https://example.org/a)", True),
+        ("LE PUEDE INTERESAR: [La ficha del ministro](/b)", True),
+        ("- [Ministers meet again next week](/c)", True),
+        ("[» Download the statement as PDF](/d.pdf)", True),
+        ("[Tariff talks stall](/e) | [Ministers meet](/f)", True),
+        # Text beside the link: a sentence that cites, not a related story.
+        ("The talks were [reported earlier](/g) by the ministry.", False),
+        ("No link at all in this paragraph.", False),
+        # A table row, and a whole paragraph of prose inside one link, are article text.
+        ("| [Docker Desktop](/h) | 4.2 |", False),
+        (
+            "[Officials from both sides said the talks had been constructive and that a package "
+            "of measures would be ready for ministers to sign before the end of the year](/i)",
+            False,
+        ),
+        # A lead-in is at most four words and a colon.
+        ("According to the official ministry statement: [Talks stall](/j)", False),
+    ],
+)
+def test_which_paragraphs_are_related_story_links(paragraph: str, related: bool) -> None:
+    assert is_related_link(paragraph) is related
+
+
+def test_html_related_story_links_inside_the_article_are_dropped_and_listed() -> None:
+    html = article_html(
+        "EU and China resume tariff talks",
+        [
+            LONG_PARAGRAPHS[0],
+            'READ MORE: <a href="/world/steel">EU weighs new duties on Chinese steel</a>',
+            LONG_PARAGRAPHS[1],
+            'The statement was <a href="/docs/statement">published by the ministry</a> on '
+            "Thursday evening, a day after the talks had started in Brussels.",
+            '<a href="/world/beijing">Beijing hosts the next round</a>',
+            LONG_PARAGRAPHS[2],
+        ],
+    )
+    (draft,) = run(html, InputFormat.HTML).articles
+    body = "\n".join(draft.paragraphs)
+    assert "EU weighs new duties" not in body and "Beijing hosts the next round" not in body
+    assert "The statement was published by the ministry on Thursday evening" in body
+    assert "](" not in body  # link targets never reach the stored text
+    reasons = {r.text: r.reason for r in draft.removed}
+    assert reasons["READ MORE: EU weighs new duties on Chinese steel"] == "related-link"
+    # trafilatura itself leaves a bare link paragraph out (all of it is link text).
+    assert reasons["Beijing hosts the next round"] in {"related-link", "not-main-content"}
 
 
 def test_html_without_article_text_is_an_extract_error() -> None:
