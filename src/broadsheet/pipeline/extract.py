@@ -344,8 +344,11 @@ def _from_html_page(text: str, ctx: _Context, *, locator: str | None = None) -> 
     )
     marked = getattr(document, "text", None) if document is not None else None
     paragraphs_marked = (marked or "").split("\n")
-    related = [p for p in paragraphs_marked if is_related_link(p)]
-    body = "\n".join(_unmark(p) for p in paragraphs_marked if not is_related_link(p))
+    is_link = [is_related_link(p) for p in paragraphs_marked]
+    related = [p for p, link in zip(paragraphs_marked, is_link, strict=True) if link]
+    body = "\n".join(
+        _unmark(p) for p, link in zip(paragraphs_marked, is_link, strict=True) if not link
+    )
     if not body.strip():
         raise ExtractError("no article text found in the HTML page")
     words = len(body.split())
