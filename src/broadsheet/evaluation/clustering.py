@@ -244,15 +244,16 @@ def single_pass_tfidf(
 ) -> dict[str, int]:
     """Classic single-pass clustering: tf-idf (document frequencies as they arrive) against each
     story's centroid; join the most similar at or above ``threshold``."""
-    from broadsheet.pipeline.cluster import cosine_to, event_terms, make_signal
+    from broadsheet.pipeline.cluster import cosine_to, make_signal, signal_terms
 
     df: Counter[str] = Counter()
     centroids: list[dict[str, float]] = []
     labels: dict[str, int] = {}
     for n, i in enumerate(order):
         doc = docs[i]
-        signal = make_signal(doc.title, doc.text, {}, PUBLISHED, df, n)
-        df.update(set(event_terms(doc.text)) | set(event_terms(doc.title)))
+        terms = signal_terms(doc.title, doc.text)
+        signal = make_signal(doc.title, doc.text, {}, PUBLISHED, df, n, terms=terms)
+        df.update(set(terms[1]))
         best, best_sim = -1, threshold
         for key, centroid in enumerate(centroids):
             sim = cosine_to(signal.vector, centroid)

@@ -63,6 +63,7 @@ __all__ = [
     "new_story",
     "ranked",
     "rebuild",
+    "signal_terms",
     "split_members",
     "term_counts",
     "unit_vector",
@@ -177,6 +178,14 @@ def entity_key(entity_id: int) -> str:
     return f"e:{entity_id}"
 
 
+def signal_terms(title: str, body: str) -> tuple[Counter[str], Counter[str]]:
+    """The title's terms and the article's (body, and the title twice): what ``make_signal``
+    weighs. The second one's keys are every term of the article, the ones whose document
+    frequencies the signal needs and that the article adds to them, so callers count once."""
+    title_counts = event_terms(title)
+    return title_counts, event_terms(body) + title_counts + title_counts
+
+
 def make_signal(
     title: str,
     body: str,
@@ -185,11 +194,13 @@ def make_signal(
     df: Mapping[str, int],
     n_docs: int,
     language: str | None = None,
+    *,
+    terms: tuple[Counter[str], Counter[str]] | None = None,
 ) -> Signal:
     """``entities`` maps each entity id the article names to its number of mentions; ``df``
-    holds document frequencies of words and of entities (``entity_key``) over ``n_docs``."""
-    title_counts = event_terms(title)
-    counts = event_terms(body) + title_counts + title_counts
+    holds document frequencies of words and of entities (``entity_key``) over ``n_docs``;
+    ``terms`` is ``signal_terms(title, body)`` when the caller has it already."""
+    title_counts, counts = terms if terms is not None else signal_terms(title, body)
     by_key = unit_vector({entity_key(e): max(1, n) for e, n in entities.items()}, df, n_docs)
     return Signal(
         vector=unit_vector(counts, df, n_docs),
@@ -543,9 +554,10 @@ class MemoryClusterer:
     def signal(
         self, title: str, body: str, entities: Mapping[int, int], published_at: datetime
     ) -> Signal:
-        signal = make_signal(title, body, entities, published_at, self.df, self.n_docs)
+        terms = signal_terms(title, body)
+        signal = make_signal(title, body, entities, published_at, self.df, self.n_docs, terms=terms)
         self.n_docs += 1
-        self.df.update(set(event_terms(body)) | set(event_terms(title)))
+        self.df.update(set(terms[1]))
         self.df.update(entity_key(e) for e in entities)
         return signal
 

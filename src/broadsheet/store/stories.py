@@ -255,8 +255,9 @@ def _signals(
     from broadsheet.pipeline import cluster  # here: the pipeline imports the store
 
     found: set[str] = set()
-    for row in rows:
-        found |= set(cluster.event_terms(row.body)) | set(cluster.event_terms(row.title))
+    counted = [cluster.signal_terms(row.title, row.body) for row in rows]
+    for row, (_, counts) in zip(rows, counted, strict=True):
+        found |= set(counts)
         found |= {cluster.entity_key(e) for e in named[int(row.id)]}
     terms = sorted(found)
     freqs = _doc_freqs(conn, [*terms, _DOCS])
@@ -269,8 +270,9 @@ def _signals(
             freqs,
             freqs.get(_DOCS, 0),
             language=row.language,
+            terms=terms,
         )
-        for row in rows
+        for row, terms in zip(rows, counted, strict=True)
     ]
     return signals, terms
 
