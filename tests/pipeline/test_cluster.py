@@ -40,7 +40,7 @@ from broadsheet.store.schema import (
     stories,
     story_terms,
 )
-from broadsheet.store.stories import assign
+from broadsheet.store.stories import _MEMBERS_QUERY, assign
 from broadsheet.store.users import Accounts
 
 FIRE_1 = {
@@ -395,6 +395,19 @@ def test_the_store_splits_a_story_of_two_events_and_moves_the_members(
     (harwick,), (tolvern,) = by_town["Harwick"], by_town["Tolvern"]
     # Five Harwick articles; four Tolvern ones and a duplicate, which counts but has no vector.
     assert counts == {harwick: (5, 5), tolvern: (4, 5)}
+
+
+def test_a_storys_members_are_read_through_the_story_index(settings: Settings) -> None:
+    """The split and merge checks read a story's members by ``story_id``. With the duplicates
+    left out in SQL ("duplicate_of IS NULL"), SQLite walked the duplicate_of index over every
+    original in the store instead, and each check grew with the store."""
+    with Store.open(settings.db_url) as store, store.engine.connect() as conn:
+        statement = str(_MEMBERS_QUERY.compile(dialect=conn.dialect))
+        plan = " ".join(
+            str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", (1,))
+        )
+    assert "USING INDEX ix_articles_story_sources (story_id=?)" in plan
+    assert "duplicate_of" not in plan
 
 
 @pytest.mark.parametrize(
