@@ -3,6 +3,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -107,6 +108,41 @@ def test_exact_duplicates_point_at_earliest_published(store: Store) -> None:
     assert store.article(late_id).duplicate_of == early_id
     assert store.article(teaser_id).duplicate_of is None
     assert store.duplicates_of(early_id) == [late_id]
+
+
+def test_listing_without_duplicates_hides_copies_and_walks_the_date_index(store: Store) -> None:
+    """``articles(include_duplicates=False)`` leaves copies out, newest first, and SQLite finds
+    the page through the publication-date index: with the duplicate_of index it read every
+    original in the store and sorted them for each page."""
+    copy = fingerprint(make_draft(source_name="Northgate Courier", title="Copy", published_at=NOW))
+    wire = fingerprint(
+        make_draft(source_name="Meridian Wire", title="Wire", published_at=NOW - timedelta(hours=3))
+    )
+    other = fingerprint(
+        make_draft(
+            title="Other", paragraphs=("A different story about the harbour.",), published_at=NOW
+        )
+    )
+    store.write_batch([ProcessResult(raw(b"1"), None, (copy, wire, other))], now=NOW)
+    statements: list[tuple[str, tuple[object, ...]]] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, params: Any, *_rest: object) -> None:
+        statements.append((statement, tuple(params)))
+
+    sa.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        listed = store.articles(include_duplicates=False)
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", seen)
+    assert [a.title for a in listed] == ["Other", "Wire"]
+    assert [a.title for a in store.articles()] == ["Other", "Copy", "Wire"]
+    ((statement, params),) = [s for s in statements if s[0].startswith("SELECT")]
+    with store.engine.connect() as conn:
+        plan = " ".join(
+            str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        )
+    assert "ix_articles_published_at" in plan
+    assert "ix_articles_duplicate_of" not in plan
 
 
 def test_batch_is_atomic(store: Store) -> None:
