@@ -28,8 +28,11 @@ from broadsheet.pipeline.cluster import (
     load_model,
     make_signal,
     merge_members,
+    prior_df,
+    prior_language,
     split_members,
     term_counts,
+    unit_vector,
 )
 from broadsheet.store import Store
 from broadsheet.store.schema import (
@@ -212,6 +215,27 @@ def test_look_alike_events_with_other_figures_are_further_apart() -> None:
     }
     assert not {t for t in first.vector if t.startswith("#")} & set(other.vector)
     assert cosine_to(first.vector, same.vector) > cosine_to(first.vector, other.vector)
+
+
+def test_the_document_frequency_prior_counts_common_words_as_common() -> None:
+    """A fresh store has seen too few articles to know that "government" is in most of them;
+    the prior (wordfreq's frequencies) says so from the first article. Figures, entity keys and
+    unknown words get none, and a folded plural is looked up as written and with its "s"."""
+    assert prior_df("government", "en") > 300 > prior_df("shipwright", "en") > 0
+    assert prior_df("election", "en") > 100  # a word starting with "e" is not an entity key
+    assert prior_df("crisi", "en") > 10 * prior_df("crisi", None)  # "crisis", folded
+    assert prior_df("#2008", "en") == prior_df("e:12", "en") == prior_df("zorblatt", "en") == 0.0
+    assert prior_language("en-GB") == "en"
+    assert prior_language("tlh") is None
+    assert prior_language(None) is None
+    counts = {"government": 1, "shipwright": 1}
+    cold = unit_vector(counts, {}, 3)
+    warm = unit_vector(counts, {}, 3, "en")
+    assert cold["government"] == cold["shipwright"]
+    assert warm["government"] < 0.5 * warm["shipwright"]
+    # As the store's own counts grow, they weigh with the prior's.
+    seen = unit_vector(counts, {"shipwright": 3000}, 4000, "en")
+    assert seen["shipwright"] < warm["shipwright"]
 
 
 def test_clustering_metrics_on_a_literal_example() -> None:
@@ -496,7 +520,8 @@ def test_the_store_merges_two_stories_of_one_event_with_their_duplicates_and_fee
         "Fire crews fought a blaze at the Harwick paper mill overnight; crews saved the boiler.",
         "The Harwick paper mill fire will cost its insurer dearly; the boiler loss is large.",
         "The Harwick paper mill fire will cost its insurer dearly; the boiler loss is large.",
-        "Crews put out the Harwick paper mill fire, and its insurer counts the boiler loss.",
+        "Fire crews fought the Harwick paper mill blaze overnight and saved the boiler; its "
+        "insurer counts the loss.",
     ]
     with Store.open(settings.db_url) as store:
         user = Accounts(store).add_user("reader", "correct horse battery", now=now)
