@@ -13,7 +13,8 @@ Metrics: BCubed and pairwise precision/recall/F1 over all documents, the mean an
 min) over the orders. Baselines run in the same call on the same documents (their raw text from
 the data files): a title-word-overlap rule (join the first story with a headline sharing at least
 half the words, as feed readers do), single-pass tf-idf (join the most similar centroid above a
-cosine threshold fitted on the dev split) and offline agglomerative clustering (scikit-learn,
+cosine threshold fitted on the dev split; once as the classic method, once with our
+document-frequency prior) and offline agglomerative clustering (scikit-learn,
 average linkage on tf-idf cosine, distance threshold fitted on dev) that sees all documents at once.
 Nothing here reads the test split while fitting; ``training/clusterer.py`` fits our model on
 train and dev only.
@@ -52,6 +53,8 @@ ECB_FILE = "clustering/ecbplus_{split}.jsonl.gz"
 GUM_FILE = "ner/gum_news.jsonl.gz"
 ORDERS = 5
 ORDER_SEED = 20261123
+# ECB+ and GUM are English news: the language that brings in the document-frequency prior.
+PRIOR_LANGUAGE = "en"
 # Every document is "published" at this moment: ECB+ gives no times.
 PUBLISHED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -258,10 +261,12 @@ def title_overlap(docs: Sequence[Doc], order: Sequence[int]) -> dict[str, int]:
 
 
 def single_pass_tfidf(
-    docs: Sequence[Doc], order: Sequence[int], threshold: float
+    docs: Sequence[Doc], order: Sequence[int], threshold: float, language: str | None = None
 ) -> dict[str, int]:
     """Classic single-pass clustering: tf-idf (document frequencies as they arrive) against each
-    story's centroid; join the most similar at or above ``threshold``."""
+    story's centroid; join the most similar at or above ``threshold``. With ``language`` the
+    document frequencies get our prior (``pipeline.cluster.prior_df``) too: the same baseline
+    on the same footing as our vectors, so the report shows what the prior buys on its own."""
     from broadsheet.pipeline.cluster import cosine_to, make_signal, signal_terms
 
     df: Counter[str] = Counter()
@@ -270,7 +275,7 @@ def single_pass_tfidf(
     for n, i in enumerate(order):
         doc = docs[i]
         terms = signal_terms(doc.title, doc.text)
-        signal = make_signal(doc.title, doc.text, {}, PUBLISHED, df, n, terms=terms)
+        signal = make_signal(doc.title, doc.text, {}, PUBLISHED, df, n, language, terms=terms)
         df.update(set(terms[1]))
         best, best_sim = -1, threshold
         for key, centroid in enumerate(centroids):
@@ -312,16 +317,24 @@ def fit_baselines(dev: Sequence[Doc]) -> dict[str, float]:
     gold = {d.id: d.gold for d in dev}
     dev_orders = orders(len(dev), 3, seed=ORDER_SEED + 1000)
 
-    def tfidf_f1(t: float) -> float:
-        runs = [bcubed(gold, single_pass_tfidf(dev, o, t))["bcubed_f1"] for o in dev_orders]
+    def tfidf_f1(t: float, language: str | None = None) -> float:
+        runs = [
+            bcubed(gold, single_pass_tfidf(dev, o, t, language))["bcubed_f1"] for o in dev_orders
+        ]
         return statistics.fmean(runs)
 
     def agglo_f1(d: float) -> float:
         return bcubed(gold, agglomerative(dev, d))["bcubed_f1"]
 
-    tfidf_t, _ = _fit_threshold([x / 100 for x in range(5, 80, 2)], tfidf_f1)
+    grid = [x / 100 for x in range(5, 80, 2)]
+    tfidf_t, _ = _fit_threshold(grid, tfidf_f1)
+    prior_t, _ = _fit_threshold(grid, lambda t: tfidf_f1(t, PRIOR_LANGUAGE))
     agglo_d, _ = _fit_threshold([x / 100 for x in range(30, 100, 2)], agglo_f1)
-    return {"single_pass_tfidf_threshold": tfidf_t, "agglomerative_distance": agglo_d}
+    return {
+        "single_pass_tfidf_threshold": tfidf_t,
+        "single_pass_tfidf_prior_threshold": prior_t,
+        "agglomerative_distance": agglo_d,
+    }
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -353,6 +366,10 @@ def run_clustering_eval(eval_dir: Path, *, spacy_model: str | None = None) -> di
         "title-overlap": [title_overlap(docs, o) for o in orders(len(docs))],
         "single-pass-tfidf": [
             single_pass_tfidf(docs, o, fitted["single_pass_tfidf_threshold"])
+            for o in orders(len(docs))
+        ],
+        "single-pass-tfidf-prior": [
+            single_pass_tfidf(docs, o, fitted["single_pass_tfidf_prior_threshold"], PRIOR_LANGUAGE)
             for o in orders(len(docs))
         ],
         "agglomerative-offline": [agglomerative(docs, fitted["agglomerative_distance"])],
