@@ -88,17 +88,21 @@ _STORIES_QUERY = sa.select(stories).where(stories.c.id.in_(sa.bindparam("ids", e
 # A story's members. Duplicates are left out in Python, not in SQL: with "duplicate_of IS NULL"
 # in the WHERE clause SQLite chose the duplicate_of index and read every original in the store,
 # so the split and merge checks grew with the store (29 ms a check at 50,000 articles).
+_SIGNAL_COLUMNS = (  # what an article's clustering signal is built from (``_signals``)
+    articles.c.id,
+    articles.c.title,
+    articles.c.body,
+    articles.c.published_at,
+    articles.c.language,
+    articles.c.duplicate_of,
+)
 _MEMBERS_QUERY = (
-    sa.select(
-        articles.c.id,
-        articles.c.title,
-        articles.c.body,
-        articles.c.published_at,
-        articles.c.language,
-        articles.c.duplicate_of,
-    )
+    sa.select(*_SIGNAL_COLUMNS)
     .where(articles.c.story_id == sa.bindparam("story_id"))
     .order_by(articles.c.id)
+)
+_ARTICLE_QUERY = sa.select(*_SIGNAL_COLUMNS, articles.c.is_partial, articles.c.story_id).where(
+    articles.c.id == sa.bindparam("article_id")
 )
 _UPSERTS: dict[str, Any] = {}
 
@@ -297,18 +301,7 @@ def _assign_one(
 ) -> StoryId | None:
     from broadsheet.pipeline import cluster  # here: the pipeline imports the store
 
-    row = conn.execute(
-        sa.select(
-            articles.c.id,
-            articles.c.title,
-            articles.c.body,
-            articles.c.published_at,
-            articles.c.language,
-            articles.c.is_partial,
-            articles.c.duplicate_of,
-            articles.c.story_id,
-        ).where(articles.c.id == article_id)
-    ).one_or_none()
+    row = conn.execute(_ARTICLE_QUERY, {"article_id": article_id}).one_or_none()
     if row is None or row.is_partial:
         return None
     if row.story_id is not None:
