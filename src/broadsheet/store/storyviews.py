@@ -34,6 +34,8 @@ from broadsheet.store.enrichments import read_dates, read_figures, read_quotes
 from broadsheet.store.schema import articles, mentions, sources, stories, story_views
 
 __all__ = [
+    "VIEW_MAX_COPIES",
+    "VIEW_MAX_ORIGINALS",
     "VIEW_VERSION",
     "load_view",
     "refresh_views",
@@ -48,10 +50,46 @@ __all__ = [
 VIEW_VERSION = 2
 
 
+# The most articles a view is built from: originals, and copies of them. The view compares every
+# claim with every other (pipeline/storyview.py), so its cost grows with the square of the
+# story's size; a story that keeps drawing coverage for weeks (or a feed that repeats itself)
+# would otherwise make one view cost gigabytes and stop the ingest that refreshes it.
+VIEW_MAX_ORIGINALS = 40
+VIEW_MAX_COPIES = 40
+
+
 def view_inputs(conn: Connection, story_id: int) -> list[ViewArticle]:
-    """The story's members (copies included) with their mentions, quotes, figures and dates."""
-    ids = conn.execute(sa.select(articles.c.id).where(articles.c.story_id == story_id)).scalars()
-    return view_articles(conn, [int(i) for i in ids])
+    """The story's members (copies included) with their mentions, quotes, figures and dates.
+
+    A story of more than ``VIEW_MAX_ORIGINALS`` originals is viewed through a sample of them:
+    the newest article of each outlet first (so every outlet keeps its column while there is
+    room), then the newest of the rest; with up to ``VIEW_MAX_COPIES`` copies of those, newest
+    first."""
+    rows = conn.execute(
+        sa.select(
+            articles.c.id, articles.c.source_id, articles.c.published_at, articles.c.duplicate_of
+        ).where(articles.c.story_id == story_id)
+    ).all()
+    originals = [r for r in rows if r.duplicate_of is None]
+    if len(originals) <= VIEW_MAX_ORIGINALS and len(rows) - len(originals) <= VIEW_MAX_COPIES:
+        return view_articles(conn, [int(r.id) for r in rows])
+    newest_first = sorted(originals, key=lambda r: (r.published_at, r.id), reverse=True)
+    chosen: dict[int, None] = {}  # ordered: a dict as an insertion-ordered set
+    outlets: set[int] = set()
+    for row in newest_first:  # the newest article of each outlet
+        if row.source_id not in outlets and len(chosen) < VIEW_MAX_ORIGINALS:
+            outlets.add(row.source_id)
+            chosen[int(row.id)] = None
+    for row in newest_first:  # then the newest of the rest
+        if len(chosen) >= VIEW_MAX_ORIGINALS:
+            break
+        chosen.setdefault(int(row.id), None)
+    copies = sorted(
+        (r for r in rows if r.duplicate_of is not None and int(r.duplicate_of) in chosen),
+        key=lambda r: (r.published_at, r.id),
+        reverse=True,
+    )[:VIEW_MAX_COPIES]
+    return view_articles(conn, [*chosen, *(int(r.id) for r in copies)])
 
 
 def view_articles(conn: Connection, article_ids: Sequence[int]) -> list[ViewArticle]:
