@@ -227,6 +227,19 @@ def test_the_document_frequency_prior_counts_common_words_as_common() -> None:
     assert prior_df("#2008", "en") == prior_df("e:12", "en") == prior_df("zorblatt", "en") == 0.0
     assert prior_language("en-GB") == "en"
     assert prior_language("tlh") is None
+    # Chinese, Japanese and Korean would need tokenizers wordfreq does not install.
+    assert prior_language("zh") is prior_language("ja") is prior_language("ko") is None
+    for language in ("zh", "ja", "ko", "ar", "ru"):
+        signal = make_signal(
+            "北京市政府",
+            "北京市政府 今天宣布",
+            {},
+            datetime(2026, 11, 20, tzinfo=UTC),
+            {},
+            0,
+            language,
+        )
+        assert signal.vector
     assert prior_language(None) is None
     counts = {"government": 1, "shipwright": 1}
     cold = unit_vector(counts, {}, 3)

@@ -174,11 +174,16 @@ def prior_language(language: str | None) -> str | None:
     return code if code in _prior_languages() else None
 
 
+# wordfreq looks words of these up through tokenizers it does not install (jieba, MeCab), and
+# ``term_counts`` splits on spaces, which these scripts do not use between words anyway.
+_NO_PRIOR = frozenset({"ja", "ko", "zh"})
+
+
 @lru_cache(maxsize=1)
 def _prior_languages() -> frozenset[str]:
     import wordfreq
 
-    return frozenset(wordfreq.available_languages())
+    return frozenset(wordfreq.available_languages()) - _NO_PRIOR
 
 
 def _word_frequency(word: str, language: str) -> float:
