@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from broadsheet import ingest_files, reprocess
 from broadsheet.config import Settings
 from broadsheet.evaluation.clustering import bcubed, pairwise
-from broadsheet.evaluation.synthetic import placeholder_raw, placeholder_sources
+from broadsheet.evaluation.synthetic import insert_article, placeholder_raw, placeholder_sources
 from broadsheet.pipeline.cluster import (
     FEATURES,
     SPLIT_MAX_SIZE,
@@ -362,27 +362,15 @@ def _insert_article(
     duplicate_of: int | None = None,
 ) -> int:
     """An article row written straight into the store, for the clustering tests to assign."""
-    raw_id, source_id = raw_and_source
-    return int(
-        conn.execute(
-            articles.insert().values(
-                identity=f"fire:{n}",
-                raw_id=raw_id,
-                source_id=source_id,
-                title=title,
-                authors=[],
-                published_at=now,
-                published_at_guessed=False,
-                language="en",
-                body=body,
-                content_hash=f"hash-{n}",
-                is_partial=False,
-                duplicate_of=duplicate_of,
-                version=1,
-                ingested_at=now,
-                updated_at=now,
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
+    return insert_article(
+        conn,
+        identity=f"fire:{n}",
+        raw_and_source=raw_and_source,
+        title=title,
+        body=body,
+        published_at=now,
+        now=now,
+        duplicate_of=duplicate_of,
     )
 
 

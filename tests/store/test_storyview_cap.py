@@ -7,61 +7,33 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from broadsheet.evaluation.synthetic import placeholder_raw, placeholder_sources
+from broadsheet.evaluation.synthetic import insert_article, placeholder_raw, placeholder_sources
 from broadsheet.store import Store
-from broadsheet.store.schema import articles, stories
+from broadsheet.store.stories import open_story
 from broadsheet.store.storyviews import VIEW_MAX_COPIES, VIEW_MAX_ORIGINALS, view_inputs
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 
 
 def _story(conn: sa.Connection) -> int:
-    return int(
-        conn.execute(
-            stories.insert().values(
-                language="en",
-                title="Harbour strike",
-                title_score=0.0,
-                first_seen=NOW,
-                last_seen=NOW,
-                article_count=0,
-                source_count=0,
-                size=0,
-                centroid={},
-                entity_centroid={},
-                entities={},
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
+    return open_story(
+        conn, title="Harbour strike", language="en", title_article_id=None, at=NOW, now=NOW
     )
 
 
 def _article(
     conn: sa.Connection, n: int, raw: int, source: int, story: int, copy_of: int | None = None
 ) -> int:
-    body = f"Dock workers at the harbour stayed out on day {n} of the strike, the union said."
-    return int(
-        conn.execute(
-            articles.insert().values(
-                identity=f"strike:{n}",
-                raw_id=raw,
-                source_id=source,
-                title=f"Strike, day {n}",
-                authors=[],
-                published_at=NOW + timedelta(hours=n),
-                published_at_guessed=False,
-                language="en",
-                body=body,
-                content_hash=f"hash-{n}",
-                is_partial=False,
-                duplicate_of=copy_of,
-                story_id=story,
-                version=1,
-                ingested_at=NOW,
-                updated_at=NOW,
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
+    return insert_article(
+        conn,
+        identity=f"strike:{n}",
+        raw_and_source=(raw, source),
+        title=f"Strike, day {n}",
+        body=f"Dock workers at the harbour stayed out on day {n} of the strike, the union said.",
+        published_at=NOW + timedelta(hours=n),
+        now=NOW,
+        duplicate_of=copy_of,
+        story_id=story,
     )
 
 

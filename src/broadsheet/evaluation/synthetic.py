@@ -3,7 +3,8 @@
 The scale benchmarks (``bench/cluster_scale.py``, ``bench/web.py``, ``bench/rank.py``,
 ``bench/dedupe.py``) measure one part of the system over many generated articles; running each
 through the whole pipeline would measure the pipeline instead (``bench/ingest.py`` does that).
-Articles still need a raw document and a source to belong to: these are they.
+Articles still need a raw document and a source to belong to: these are they. Tests that need
+articles in a given shape (a story's members, copies of one article) write them the same way.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from broadsheet.store.schema import raw_documents, sources
+from broadsheet.store.schema import articles, raw_documents, sources
 
-__all__ = ["placeholder_raw", "placeholder_sources"]
+__all__ = ["insert_article", "placeholder_raw", "placeholder_sources"]
 
 
 def placeholder_raw(conn: sa.Connection, now: datetime) -> int:
@@ -51,3 +52,42 @@ def placeholder_sources(
             )
         )
     return ids
+
+
+def insert_article(
+    conn: sa.Connection,
+    *,
+    identity: str,
+    raw_and_source: tuple[int, int],
+    title: str,
+    body: str,
+    published_at: datetime,
+    now: datetime,
+    duplicate_of: int | None = None,
+    story_id: int | None = None,
+    language: str = "en",
+) -> int:
+    """One full-text article row (no enrichments); returns its id."""
+    raw_id, source_id = raw_and_source
+    return int(
+        conn.execute(
+            articles.insert().values(
+                identity=identity,
+                raw_id=raw_id,
+                source_id=source_id,
+                title=title,
+                authors=[],
+                published_at=published_at,
+                published_at_guessed=False,
+                language=language,
+                body=body,
+                content_hash=f"{identity}#hash",
+                is_partial=False,
+                duplicate_of=duplicate_of,
+                story_id=story_id,
+                version=1,
+                ingested_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+    )

@@ -48,7 +48,14 @@ from broadsheet.store.schema import term_df as term_df_table
 if TYPE_CHECKING:
     from broadsheet.pipeline import cluster
 
-__all__ = ["StoryArticle", "assign", "list_stories", "load_story", "story_articles"]
+__all__ = [
+    "StoryArticle",
+    "assign",
+    "list_stories",
+    "load_story",
+    "open_story",
+    "story_articles",
+]
 
 _CHUNK = 500
 _DOCS = ""  # the term_df row that counts the articles clustered so far
@@ -215,14 +222,34 @@ def _recount(conn: Connection, story_id: int) -> None:
 
 
 def _open(conn: Connection, signal: cluster.Signal, article_id: int, now: datetime) -> StoryId:
+    return open_story(
+        conn,
+        title=signal.title,
+        language=signal.language,
+        title_article_id=article_id,
+        at=signal.published_at,
+        now=now,
+    )
+
+
+def open_story(
+    conn: Connection,
+    *,
+    title: str,
+    language: str | None,
+    title_article_id: int | None,
+    at: datetime,
+    now: datetime,
+) -> StoryId:
+    """A new, empty story first and last seen ``at`` (its members and statistics come after)."""
     story_id = conn.execute(
         stories.insert().values(
-            language=signal.language,
-            title=signal.title,
-            title_article_id=article_id,
+            language=language,
+            title=title,
+            title_article_id=title_article_id,
             title_score=-1.0,
-            first_seen=signal.published_at,
-            last_seen=signal.published_at,
+            first_seen=at,
+            last_seen=at,
             article_count=0,
             source_count=0,
             size=0,
