@@ -16,7 +16,6 @@ Writes ``bench/results/cluster_scale.json`` in the eval/bench shape.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import random
 import statistics
 import tempfile
@@ -26,10 +25,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from broadsheet.evaluation.report import machine_info, write_report
-from broadsheet.evaluation.synthetic import placeholder_raw, placeholder_sources
+from broadsheet.evaluation.synthetic import (
+    insert_article,
+    placeholder_raw,
+    placeholder_sources,
+)
 from broadsheet.store import Store
 from broadsheet.store import stories as story_store
-from broadsheet.store.schema import article_entities, articles, entities
+from broadsheet.store.schema import article_entities, entities
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEED = 20261123
@@ -95,24 +98,15 @@ def _stream(store: Store, total: int, run: _Run) -> None:
             body = " ".join(
                 rng.choices(own, k=25) + rng.choices(run.background, run.weights, k=150)
             )
-            article_id = conn.execute(
-                articles.insert().values(
-                    identity=f"synthetic:{n}",
-                    raw_id=raw_id,
-                    source_id=rng.choice(source_ids),
-                    title=title,
-                    authors=[],
-                    published_at=START + timedelta(days=n / PER_DAY),
-                    published_at_guessed=False,
-                    language="en",
-                    body=body,
-                    content_hash=hashlib.sha256(body.encode()).hexdigest(),
-                    is_partial=False,
-                    version=1,
-                    ingested_at=now,
-                    updated_at=now,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
+            article_id = insert_article(
+                conn,
+                identity=f"synthetic:{n}",
+                raw_and_source=(raw_id, rng.choice(source_ids)),
+                title=title,
+                body=body,
+                published_at=START + timedelta(days=n / PER_DAY),
+                now=now,
+            )
             conn.execute(
                 article_entities.insert(),
                 [

@@ -205,20 +205,13 @@ def unit_vector(
     language in an old one, then weighs words as a store with history does instead of counting
     "said" and "minister" as rare because few articles have come in yet. The store's own counts
     take over as they grow past the prior."""
-    if language is None:
-        vector = {
-            term: (1.0 + math.log(tf)) * (math.log((n_docs + 1) / (df.get(term, 0) + 1)) + 1.0)
-            for term, tf in counts.items()
-            if tf > 0
-        }
-    else:
-        docs = n_docs + PRIOR_DOCS + 1
-        vector = {
-            term: (1.0 + math.log(tf))
-            * (math.log(docs / (df.get(term, 0) + prior_df(term, language) + 1)) + 1.0)
-            for term, tf in counts.items()
-            if tf > 0
-        }
+    docs = n_docs + (0 if language is None else PRIOR_DOCS) + 1
+    vector = {
+        term: (1.0 + math.log(tf))
+        * (math.log(docs / (df.get(term, 0) + prior_df(term, language) + 1)) + 1.0)
+        for term, tf in counts.items()
+        if tf > 0
+    }
     norm = math.sqrt(sum(v * v for v in vector.values()))
     return {t: v / norm for t, v in vector.items()} if norm else {}
 
