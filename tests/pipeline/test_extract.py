@@ -344,3 +344,53 @@ def test_html_standfirst_is_the_pages_own_summary() -> None:
     cleaned = clean(draft)  # the headline printed again in the body goes; the standfirst stays
     assert cleaned.standfirst == summary
     assert cleaned.paragraphs[0] == summary
+
+
+def test_html_chinese_article_is_not_refused_as_too_short() -> None:
+    # Four sentences of Chinese hold no space at all: counted by spaces they were one "word",
+    # under MIN_PAGE_WORDS, and the page was refused as "no article text".
+    paragraphs = [
+        "欧盟和中国的贸易部长星期四在布鲁塞尔会晤，讨论电动汽车关税问题。",
+        "官员们在会议结束后表示，这是今年的第三轮会谈，双方都希望在年底前达成协议。",
+        "欧盟委员会发言人说：我们取得了真正的进展，但还没有达到目标。",
+        "谈判代表将于下周在北京再次会面，届时将讨论一揽子措施。",
+    ]
+    html = article_html("欧盟与中国恢复关税谈判", paragraphs).replace('lang="en"', 'lang="zh"')
+    (draft,) = run(html, InputFormat.HTML).articles
+    assert "\n".join(draft.paragraphs).count("。") == 4
+    assert draft.language == "zh"
+
+
+def test_html_link_target_with_parentheses_leaves_no_trace_in_the_text() -> None:
+    html = article_html(
+        "Probe reaches Mercury",
+        [
+            LONG_PARAGRAPHS[0],
+            'The probe will reach <a href="https://en.wikipedia.org/wiki/Mercury_(planet)">'
+            "Mercury</a> in 2026, the agency said, after a journey of seven years and nine "
+            'months, and <a href="javascript:void(0)">more</a> will follow.',
+            LONG_PARAGRAPHS[1],
+        ],
+    )
+    (draft,) = run(html, InputFormat.HTML).articles
+    body = "\n".join(draft.paragraphs)
+    assert "The probe will reach Mercury in 2026, the agency said" in body
+    assert "and more will follow." in body
+    assert ">)" not in body and "](" not in body
+
+
+def test_chinese_feed_summary_is_a_teaser_only_when_short() -> None:
+    full = "".join(
+        f"<p>第{n}段：欧盟和中国的贸易部长星期四在布鲁塞尔会晤，讨论电动汽车关税问题。</p>"
+        for n in range(1, 6)
+    )
+    rss = f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>北方信使</title><link>https://beifang.example/</link>
+<item><title>贸易会谈恢复</title><link>https://beifang.example/a</link>
+<description><![CDATA[{full}]]></description></item>
+<item><title>部长会晤</title><link>https://beifang.example/b</link>
+<description>欧盟和中国的贸易部长星期四会晤。</description></item>
+</channel></rss>"""
+    whole, teaser = run(rss, InputFormat.FEED).articles
+    assert whole.is_partial is False  # five paragraphs of text (about 130 words' worth)
+    assert teaser.is_partial is True

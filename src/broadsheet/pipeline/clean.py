@@ -36,6 +36,7 @@ from broadsheet.pipeline.linefeatures import (
     line_features,
     line_key,
 )
+from broadsheet.words import word_count
 
 __all__ = [
     "RECURRING_MIN_PAGES",
@@ -169,9 +170,8 @@ def is_news_brief(text: str) -> bool:
     a sentence of ``NEWS_BRIEF_MIN_WORDS`` words or more that ends like one, with lower-case
     words in it. Headlines, section labels and menus ("Home | World", "Skip to content",
     "BREAKING NEWS") do not end with a full stop, or are too short, or are all capitals."""
-    words = text.split()
     return (
-        len(words) >= NEWS_BRIEF_MIN_WORDS
+        word_count(text) >= NEWS_BRIEF_MIN_WORDS
         and ends_like_sentence(text)
         and any(ch.islower() for ch in text)
     )
@@ -235,7 +235,7 @@ def _is_headline_like(line: str, source: str | None) -> bool:
         return False
     if _NAV_SEPARATOR.search(line):
         return False
-    return len(line.split()) >= _MIN_HEADLINE_WORDS
+    return word_count(line) >= _MIN_HEADLINE_WORDS
 
 
 def _headline_index(texts: Sequence[str], first_body: int, source: str | None) -> int | None:
@@ -427,7 +427,7 @@ def is_credit_line(text: str) -> bool:
 def _is_caption_shaped(text: str) -> bool:
     return (
         len(text) <= _CAPTION_MAX_CHARS
-        and len(text.split()) >= _CAPTION_MIN_WORDS
+        and word_count(text) >= _CAPTION_MIN_WORDS
         and not _SENTENCE_BREAK.search(text)
         and not any(c in _QUOTE_CHARS for c in text)
     )

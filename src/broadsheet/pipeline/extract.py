@@ -46,6 +46,7 @@ from broadsheet.pipeline.clean import clean, find_standfirst
 from broadsheet.pipeline.render import render_lines
 from broadsheet.timestamps import from_struct_time, parse_timestamp
 from broadsheet.urls import canonical_url, check_url, hostname
+from broadsheet.words import word_count
 
 __all__ = [
     "Extracted",
@@ -86,8 +87,10 @@ TEASER_MAX_WORDS = 80
 MIN_PAGE_WORDS = 15
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
-# trafilatura's text with ``include_links``: each link as [text](target).
-_MARKED_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
+# trafilatura's text with ``include_links``: each link as [text](target), the target in angle
+# brackets when it holds a parenthesis ("[Mercury](<https://en.wikipedia.org/wiki/Mercury_(planet)>)",
+# "[word](<javascript:void(0)>)"), so that the text reads back without a stray ">)".
+_MARKED_LINK = re.compile(r"\[([^\]]*)\]\((<[^>]*>|[^)]*)\)")
 # "Read more:", "LE PUEDE INTERESAR:", "Czytaj też:": up to four words and a colon.
 _LINK_LEAD = re.compile(r"^\s*(?:[^\s\[]+\s+){0,3}[^\s\[]+:\s*")
 _LINK_TRIM = " .,;:-\u2013\u2014|\u00bb\u203a>*"
@@ -351,7 +354,7 @@ def _from_html_page(text: str, ctx: _Context, *, locator: str | None = None) -> 
     )
     if not body.strip():
         raise ExtractError("no article text found in the HTML page")
-    words = len(body.split())
+    words = word_count(body)
     if words < MIN_PAGE_WORDS:
         raise ExtractError(
             f"no article text found in the HTML page: only {words} words of main text "
@@ -406,7 +409,7 @@ def is_related_link(paragraph: str) -> bool:
     links = _MARKED_LINK.findall(rest)
     if not links or _MARKED_LINK.sub("", rest).strip(_LINK_TRIM):
         return False
-    return sum(len(text.split()) for text, _ in links) <= RELATED_LINK_MAX_WORDS
+    return sum(word_count(text) for text, _ in links) <= RELATED_LINK_MAX_WORDS
 
 
 def _unmark(paragraph: str) -> str:
@@ -624,7 +627,7 @@ def _entry_text(entry: Mapping[str, Any]) -> tuple[list[str], bool]:
     if isinstance(summary, str):
         # Many RSS feeds carry the whole article in <description>; only a short one is a teaser.
         paragraphs = html_to_paragraphs(summary)
-        words = sum(len(p.split()) for p in paragraphs)
+        words = sum(word_count(p) for p in paragraphs)
         return paragraphs, words <= TEASER_MAX_WORDS
     return [], True
 

@@ -39,6 +39,7 @@ from broadsheet.pipeline.extract import (
 )
 from broadsheet.timestamps import parse_timestamp
 from broadsheet.urls import canonical_url, check_url, hostname
+from broadsheet.words import word_count
 
 __all__ = [
     "FEED_MEDIA_TYPES",
@@ -196,7 +197,7 @@ def _item(
     else:
         paragraphs = []
     if paragraphs and not partial:
-        partial = sum(len(p.split()) for p in paragraphs) <= TEASER_MAX_WORDS and bool(
+        partial = sum(word_count(p) for p in paragraphs) <= TEASER_MAX_WORDS and bool(
             item.get("url")
         )
     title_value = item.get("title")
