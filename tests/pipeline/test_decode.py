@@ -122,3 +122,35 @@ def test_utf8_text_round_trips(text: str) -> None:
         return
     # A leading U+FEFF is read as a byte-order mark, which is what it is in a file.
     assert decoded.text == text.removeprefix("\ufeff")
+
+
+def test_utf8_with_one_broken_sequence_stays_utf8() -> None:
+    # A teaser cut by bytes in the middle of "ó" ("\xc3\xb3"): one broken sequence among many
+    # valid ones. A guessed legacy encoding (mac_latin2 for this Polish text) garbled every
+    # accented letter of the page.
+    html = (
+        '<html><head><meta charset="UTF-8" /></head><body>'
+        + "<p>Zażółć gęślą jaźń: fundacja wytoczyła sprawę o nieudostępnienie informacji.</p>" * 4
+        + "</body></html>"
+    ).encode()
+    data = html.replace(b"</body>", b"<p>tys. paczek papieros\xc3...</p></body>")
+    decoded = decode_text(data)
+    assert decoded.method == "utf-8-repaired"
+    assert decoded.encoding == "utf-8"
+    assert "Zażółć gęślą jaźń" in decoded.text
+    assert "papieros\ufffd..." in decoded.text
+
+
+def test_latin1_mislabelled_as_utf8_is_not_repaired_as_utf8() -> None:
+    # No valid multi-byte sequence at all: this is not UTF-8, whatever the page declares.
+    html = '<html><head><meta charset="utf-8"></head><body>Señor Núñez à Zürich</body></html>'
+    decoded = decode_text((html * 3).encode("latin-1"))
+    assert decoded.method == "detected"
+    assert decoded.encoding != "utf-8"
+
+
+def test_many_broken_sequences_are_not_repaired_as_utf8() -> None:
+    # One valid "é" for every two Latin-1 letters: a mixed file, not UTF-8 with a slip.
+    text = "café résumé " * 5
+    data = text.encode("utf-8") + ("naïve Zürich " * 5).encode("latin-1")
+    assert decode_text(data).method != "utf-8-repaired"

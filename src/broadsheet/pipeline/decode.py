@@ -2,9 +2,10 @@
 
 Real inputs arrive in UTF-8, UTF-16 with or without a byte-order mark, cp1252 or Latin-1 mislabelled
 as UTF-8, and sometimes as an image or archive with a ``.html`` name. The order of evidence is:
-known binary signatures, byte-order mark, the NUL pattern of BOM-less UTF-16, strict UTF-8, the
-charset the document declares, and last a statistical guess (charset-normalizer). A decoded text
-with many control characters is still binary junk and is refused.
+known binary signatures, byte-order mark, the NUL pattern of BOM-less UTF-16, strict UTF-8,
+UTF-8 with a few broken sequences (``utf-8-repaired``), the charset the document declares, and
+last a statistical guess (charset-normalizer). A decoded text with many control characters is
+still binary junk and is refused.
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ _SNIFF_BYTES = 4096
 _MAX_CONTROL_RATIO = 0.005
 
 _C0_CONTROLS = bytes(b for b in range(32) if b not in b"\t\n\r\x0b\x0c")
+
+# A UTF-8 text with a broken sequence or two is still UTF-8: a teaser cut by bytes in the middle
+# of a character ("papieros\xc3..."), one pasted-in Latin-1 word. Legacy encodings almost never
+# form valid multi-byte UTF-8 sequences, so when the valid ones outnumber the broken ones this
+# many times over, the text is decoded as UTF-8 with U+FFFD for each broken sequence, as browsers
+# do. Guessing a legacy encoding instead turns every accented letter of the page into mojibake.
+_UTF8_VALID_PER_BROKEN = 20
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_DECL_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""")
@@ -169,12 +177,28 @@ def decode_text(data: bytes, *, declared: str | None = None) -> Decoded:
         try:
             decoded = Decoded(data.decode("utf-8"), "utf-8", "utf-8")
         except UnicodeDecodeError:
-            decoded = _decode_legacy(data, declared or declared_charset(data))
+            repaired = _nearly_utf8(data)
+            if repaired is not None:
+                decoded = Decoded(repaired, "utf-8", "utf-8-repaired")
+            else:
+                decoded = _decode_legacy(data, declared or declared_charset(data))
 
     _check_controls(decoded.text, decoded.encoding)
     if not decoded.text.strip():
         raise EmptyInput(f"empty input: {len(data)} bytes of whitespace only")
     return decoded
+
+
+def _nearly_utf8(data: bytes) -> str | None:
+    """``data`` as UTF-8 with U+FFFD for its broken sequences, when it is UTF-8 but for a few
+    (see ``_UTF8_VALID_PER_BROKEN``); None when it is not."""
+    text = data.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd")
+    broken = replaced - data.count(b"\xef\xbf\xbd")  # U+FFFD written in the input is not broken
+    valid = len(text) - len(text.encode("ascii", "ignore")) - replaced
+    if broken <= 0 or valid < _UTF8_VALID_PER_BROKEN * broken:
+        return None
+    return text
 
 
 def _decode_legacy(data: bytes, declared: str | None) -> Decoded:
