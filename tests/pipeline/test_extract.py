@@ -394,3 +394,31 @@ def test_chinese_feed_summary_is_a_teaser_only_when_short() -> None:
     whole, teaser = run(rss, InputFormat.FEED).articles
     assert whole.is_partial is False  # five paragraphs of text (about 130 words' worth)
     assert teaser.is_partial is True
+
+
+def test_html_text_after_a_link_in_a_run_of_line_breaks_is_kept() -> None:
+    # Paragraphs as text between <br>s right inside the article's section: with its link markup
+    # on, trafilatura ends such a paragraph at its link ("the table of contents (") and loses
+    # the rest. The text comes from its plain extraction; the markup only finds related links.
+    html = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>A standard work on trade law | The Harbour Ledger</title></head>
+<body><header><nav><a href="/">Home</a> <a href="/world">World</a></nav></header><main>
+<article><h1>A standard work on trade law</h1><section itemprop="articleBody">
+<h2>Structure and content</h2><br>
+{LONG_PARAGRAPHS[1]}<br><br>
+A look at the table of contents (<a href="https://example.org/toc.pdf">PDF</a>) shows that
+few questions are left open by its nine chapters.<br><br>
+{LONG_PARAGRAPHS[2]}<br><br>
+READ MORE: <a href="/world/steel">EU weighs new duties on Chinese steel</a><br><br>
+{LONG_PARAGRAPHS[3]}
+</section></article></main><footer><p>© 2026 The Harbour Ledger.</p></footer></body></html>"""
+    (draft,) = run(html, InputFormat.HTML).articles
+    body = "\n".join(draft.paragraphs)
+    assert (
+        "A look at the table of contents (PDF) shows that few questions are left open by its "
+        "nine chapters." in body
+    )
+    assert LONG_PARAGRAPHS[3] in body
+    assert "EU weighs new duties" not in body
+    reasons = {r.text: r.reason for r in draft.removed}
+    assert reasons["READ MORE: EU weighs new duties on Chinese steel"] == "related-link"
