@@ -154,3 +154,20 @@ def test_many_broken_sequences_are_not_repaired_as_utf8() -> None:
     text = "café résumé " * 5
     data = text.encode("utf-8") + ("naïve Zürich " * 5).encode("latin-1")
     assert decode_text(data).method != "utf-8-repaired"
+
+
+def test_a_few_nul_bytes_in_a_page_of_text_are_dropped() -> None:
+    # A real page: a template wrote an empty buffer (a run of NULs) after a banner image.
+    page = (
+        b"<html><body><p>"
+        + b"Ministers met in Brussels on Thursday. " * 100
+        + b'<img src="banner.gif" alt="">'
+        + b"\x00" * 11
+        + b"</p></body></html>"
+    )
+    decoded = decode_text(page)
+    assert "\x00" not in decoded.text
+    assert decoded.text.count("Ministers met in Brussels") == 100
+    # As many NULs in a short input are binary junk still.
+    with pytest.raises(BinaryInput, match="11 NUL bytes"):
+        decode_text(b"Headline: ministers met" + b"\x00" * 11)

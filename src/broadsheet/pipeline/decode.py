@@ -165,8 +165,13 @@ def decode_text(data: bytes, *, declared: str | None = None) -> Decoded:
                 )
             decoded = Decoded(_strict(data, utf16, "the NUL-byte layout"), utf16, "utf-16-layout")
     if decoded is None:
-        if b"\x00" in data:
-            raise BinaryInput(f"not text: {data.count(0)} NUL bytes in {len(data)} bytes")
+        nuls = data.count(0)
+        if nuls > _MAX_CONTROL_RATIO * len(data):
+            raise BinaryInput(f"not text: {nuls} NUL bytes in {len(data)} bytes")
+        if nuls:
+            # A few NULs in a page of text (a template writing out an empty buffer) stand for no
+            # character in UTF-8 or any 8-bit encoding, and browsers skip them: so do we.
+            data = data.replace(b"\x00", b"")
         controls = len(data) - len(data.translate(None, _C0_CONTROLS))
         if controls / len(data) > _MAX_CONTROL_RATIO:
             # Checked on bytes too: a guessed legacy encoding can turn junk into "text".
