@@ -35,7 +35,7 @@ from pathlib import Path
 from broadsheet.evaluation.entities import demo_articles
 from broadsheet.evaluation.report import machine_info, write_report
 from broadsheet.model import ArticleDraft
-from broadsheet.pipeline.enrich import enrich
+from broadsheet.pipeline.enrich import SPACY_BATCH, enrich
 from broadsheet.pipeline.enrich.entities import load_pipeline
 from broadsheet.pipeline.enrich.resolve import EntityCatalog
 
@@ -44,7 +44,7 @@ RESULTS = REPO / "bench" / "results"
 DEFAULT_EVAL_DIR = REPO.parent / "shared" / "eval"
 ECB_FILES = tuple(f"clustering/ecbplus_{split}.jsonl.gz" for split in ("train", "dev", "test"))
 GUM_FILE = "ner/gum_news.jsonl.gz"
-BATCH_SIZE = 32
+BATCH_SIZE = SPACY_BATCH  # the same batch size as the pipeline's
 CHUNK = 64
 
 

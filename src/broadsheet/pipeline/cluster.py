@@ -179,17 +179,26 @@ def prior_language(language: str | None) -> str | None:
 _NO_PRIOR = frozenset({"ja", "ko", "zh"})
 
 
+# wordfreq's "small" lists: the words of at least one in a million words of their language,
+# the ones whose prior (``prior_df``) is worth having: a rarer word would count in under 1.5 of
+# the 1,000 pretend articles, and gets 0 like any word wordfreq does not know. They cost about
+# 4 MB of memory a language; the "large" lists (to one in a hundred million) cost 45-65 MB
+# each, and a store that takes in pages in twenty languages loaded twenty of them (1.78 GB
+# peak for the 1,171 pages of ``bench/real_pages.py``).
+_PRIOR_WORDLIST = "small"
+
+
 @lru_cache(maxsize=1)
 def _prior_languages() -> frozenset[str]:
     import wordfreq
 
-    return frozenset(wordfreq.available_languages()) - _NO_PRIOR
+    return frozenset(wordfreq.available_languages(_PRIOR_WORDLIST)) - _NO_PRIOR
 
 
 def _word_frequency(word: str, language: str) -> float:
     import wordfreq  # here: loading its tables costs time only clustering should pay
 
-    return float(wordfreq.word_frequency(word, language))
+    return float(wordfreq.word_frequency(word, language, wordlist=_PRIOR_WORDLIST))
 
 
 def unit_vector(
