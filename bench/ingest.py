@@ -149,6 +149,20 @@ def run_ingest(root: Path, db: Path) -> tuple[float, dict[str, int], int]:
     return seconds, totals, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
+def run_figures(
+    seconds: float, totals: dict[str, int], peak_rss_kib: int, input_bytes: int
+) -> dict[str, float | int]:
+    """The figures every ingest benchmark reports of one ``run_ingest``."""
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(peak_rss_kib / 1024, 1),
+        "input_mb": round(input_bytes / 1e6, 1),
+        "articles_new": totals["articles_new"],
+        "duplicates_in_store": totals["duplicates_in_store"],
+        "quarantined": totals["quarantined"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=5000, help="documents to generate (default 5000)")
@@ -173,15 +187,10 @@ def main() -> None:
         "n": documents,
         "systems": {
             "broadsheet": {
-                "seconds": round(seconds, 2),
                 "documents_per_s": round(documents / seconds, 1),
                 "files_per_s": round(files / seconds, 1),
-                "peak_rss_mb": round(peak_rss_kib / 1024, 1),
-                "input_mb": round(input_bytes / 1e6, 1),
                 "store_mb": round(db_bytes / 1e6, 1),
-                "articles_new": totals["articles_new"],
-                "duplicates_in_store": totals["duplicates_in_store"],
-                "quarantined": totals["quarantined"],
+                **run_figures(seconds, totals, peak_rss_kib, input_bytes),
             }
         },
         "machine": machine_info(),

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from broadsheet.evaluation.extraction import load_snippet_pages, load_zyte_pages
 from broadsheet.evaluation.report import machine_info, write_report
-from ingest import RESULTS, run_ingest
+from ingest import RESULTS, run_figures, run_ingest
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
@@ -98,13 +98,8 @@ def main() -> None:
         "n": pages,
         "systems": {
             "broadsheet": {
-                "seconds": round(seconds, 2),
                 "pages_per_s": round(pages / seconds, 1),
-                "peak_rss_mb": round(peak_rss_kib / 1024, 1),
-                "input_mb": round(input_bytes / 1e6, 1),
-                "articles_new": totals["articles_new"],
-                "duplicates_in_store": totals["duplicates_in_store"],
-                "quarantined": totals["quarantined"],
+                **run_figures(seconds, totals, peak_rss_kib, input_bytes),
                 **figures,
             }
         },
