@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,13 @@ from broadsheet.model import (
     MentionDraft,
 )
 from broadsheet.pipeline.enrich.entities import name_key, name_tokens
-from broadsheet.pipeline.enrich.resolve import ArticleEntity, Candidate, CatalogBase, derived_keys
+from broadsheet.pipeline.enrich.resolve import (
+    ArticleEntity,
+    Candidate,
+    CatalogBase,
+    derived_keys,
+    group_mentions,
+)
 from broadsheet.store.schema import article_entities, entities, entity_names, mentions
 
 __all__ = [
@@ -36,35 +43,41 @@ __all__ = [
     "write_mentions",
 ]
 
-# Rows per IN (...) list: well under SQLite's 32,766 bound parameters.
-_CHUNK = 500
+_CHUNK = 500  # keys per IN (...) list: well under SQLite's 32,766 bound parameters
 
 
-# The catalog's statements, built once with expanding IN parameters: resolving runs them for
-# every entity group of every article, and building a statement (the count subquery, the
-# aliased join) cost more than running it (ECB+ in the clustering eval: about half of the
-# store's time per article went to entity resolution, most of it building statements).
+# The catalog's statements, built once with expanding IN parameters. Resolving an article reads
+# the catalog once (``_NAMED``: every entity that has gone by any of the article's name keys or
+# name words, with those names) instead of once or twice per name: ECB+ in the clustering eval
+# spent a third of the store's time per article in entity resolution, most of it in statements.
 _ARTICLES_NAMING = (
     sa.select(sa.func.count())
     .where(article_entities.c.entity_id == entities.c.id)
     .scalar_subquery()
 )
-_LOAD = sa.select(
-    entities.c.id, entities.c.name, entities.c.type, _ARTICLES_NAMING.label("n")
-).where(
-    entities.c.id.in_(sa.bindparam("ids", expanding=True)),
-    entities.c.type.in_(sa.bindparam("types", expanding=True)),
-)
-_BY_KEYS = (
-    sa.select(entity_names.c.entity_id)
-    .where(
-        entity_names.c.kind == "alias",
-        entity_names.c.key.in_(sa.bindparam("keys", expanding=True)),
+_NAMED = (
+    sa.select(
+        entity_names.c.kind,
+        entity_names.c.key,
+        entities.c.id,
+        entities.c.name,
+        entities.c.type,
+        entities.c.type_votes,
+        _ARTICLES_NAMING.label("n"),
     )
-    .distinct()
-)
-_BY_TOKEN = sa.select(entity_names.c.entity_id).where(
-    entity_names.c.kind == "token", entity_names.c.key == sa.bindparam("token")
+    .join(entities, entities.c.id == entity_names.c.entity_id)
+    .where(
+        sa.or_(
+            sa.and_(
+                entity_names.c.kind == "alias",
+                entity_names.c.key.in_(sa.bindparam("aliases", expanding=True)),
+            ),
+            sa.and_(
+                entity_names.c.kind == "token",
+                entity_names.c.key.in_(sa.bindparam("tokens", expanding=True)),
+            ),
+        )
+    )
 )
 _MINE = article_entities.alias("mine")
 _OTHER = article_entities.alias("other")
@@ -77,7 +90,7 @@ _NEIGHBOURS = (
     )
     .distinct()
 )
-_ENTITY_ROW = sa.select(entities.c.name, entities.c.type_votes).where(
+_ENTITY_ROW = sa.select(entities.c.name, entities.c.type, entities.c.type_votes).where(
     entities.c.id == sa.bindparam("entity")
 )
 _ENTITY_UPDATE = entities.update().where(entities.c.id == sa.bindparam("entity"))
@@ -86,35 +99,107 @@ _NAMES_OF = sa.select(entity_names.c.kind, entity_names.c.key).where(
 )
 
 
+@dataclass(slots=True)
+class _Known:
+    """A catalog entity as one article's resolution sees and changes it."""
+
+    name: str
+    type: str
+    votes: dict[str, int]
+    articles: int
+    names: set[tuple[str, str]]  # its (kind, key) names among those the article asked about
+
+
+def _wanted_names(group: ArticleEntity) -> dict[tuple[str, str], str]:
+    """The names an entity takes from ``group``: (kind, key) -> the spelling recorded. Alias
+    keys for every spelling and its derived forms, token keys for the words of multi-word ones.
+    Sorted: which spelling a shared key records must not depend on set order."""
+    wanted: dict[tuple[str, str], str] = {}
+    for alias in sorted(group.aliases | {group.name}):
+        key = name_key(alias)
+        if not key:
+            continue
+        wanted.setdefault(("alias", key), alias)
+        for other in derived_keys(alias, group.type):
+            wanted.setdefault(("alias", other), alias)
+        words = key.split()
+        if len(words) >= 2:
+            for word in words:
+                wanted.setdefault(("token", word), word)
+    return wanted
+
+
 class SqlCatalog(CatalogBase):
-    """The entity catalog over the store's tables, on one open connection."""
+    """The entity catalog over the store's tables, on one open connection, for one article.
+
+    ``resolve`` reads every entity the article's names could match in one statement
+    (``_NAMED``): ``by_keys`` and ``by_token`` then answer from it, which is exact because the
+    matching reads all candidates before it creates or extends anything. The entities' new
+    names, spellings and type votes are written together at the end, and ``types`` then holds
+    each resolved entity's type."""
 
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
         self.now = now
+        self.types: dict[int, str] = {}
+        self._known: dict[int, _Known] = {}
+        self._aliases: dict[str, set[int]] = {}
+        self._tokens: dict[str, set[int]] = {}
+        self._read: tuple[set[str], set[str]] = (set(), set())
+        self._changed: set[int] = set()
+        self._new_names: list[dict[str, Any]] = []
 
-    def _load(self, ids: Collection[int], types: Collection[EntityType]) -> list[Candidate]:
-        if not ids:
-            return []
-        found: list[Candidate] = []
-        ordered = sorted(ids)
-        kinds = [t.value for t in types]
-        for start in range(0, len(ordered), _CHUNK):
-            rows = self.conn.execute(
-                _LOAD, {"ids": ordered[start : start + _CHUNK], "types": kinds}
-            ).all()
-            found += [Candidate(r.id, r.name, EntityType(r.type), frozenset(), r.n) for r in rows]
-        return found
+    def resolve(self, mentions: Sequence[MentionDraft]) -> dict[tuple[EntityType, str], int]:
+        aliases: set[str] = set()
+        tokens: set[str] = set()
+        for group in group_mentions(mentions):
+            tokens.update(group.tokens)
+            for kind, key in _wanted_names(group):
+                (aliases if kind == "alias" else tokens).add(key)
+        self._read_names(aliases, tokens)
+        resolved = super().resolve(mentions)
+        self._write()
+        return resolved
+
+    def _read_names(self, aliases: set[str], tokens: set[str]) -> None:
+        self._read[0].update(aliases)
+        self._read[1].update(tokens)
+        ordered = sorted(aliases), sorted(tokens)
+        for start in range(0, max(len(ordered[0]), len(ordered[1])), _CHUNK):
+            params = {
+                "aliases": ordered[0][start : start + _CHUNK],
+                "tokens": ordered[1][start : start + _CHUNK],
+            }
+            for row in self.conn.execute(_NAMED, params):
+                entity_id = int(row.id)
+                known = self._known.get(entity_id)
+                if known is None:
+                    votes = dict(row.type_votes or {})
+                    known = _Known(row.name, row.type, votes, int(row.n), set())
+                    self._known[entity_id] = known
+                known.names.add((row.kind, row.key))
+                index = self._aliases if row.kind == "alias" else self._tokens
+                index.setdefault(row.key, set()).add(entity_id)
+
+    def _candidates_of(self, ids: set[int], types: Collection[EntityType]) -> list[Candidate]:
+        kinds = {t.value for t in types}
+        return [
+            Candidate(i, known.name, EntityType(known.type), frozenset(), known.articles)
+            for i in sorted(ids)
+            if (known := self._known[i]).type in kinds
+        ]
 
     def by_keys(self, types: Collection[EntityType], keys: Collection[str]) -> list[Candidate]:
-        if not keys:
-            return []
-        ids = self.conn.execute(_BY_KEYS, {"keys": sorted(keys)}).scalars()
-        return self._load(set(ids), types)
+        missing = set(keys) - self._read[0]
+        if missing:  # not a key of the article's names: read it now
+            self._read_names(missing, set())
+        ids = {i for key in keys for i in self._aliases.get(key, ())}
+        return self._candidates_of(ids, types)
 
     def by_token(self, types: Collection[EntityType], token: str) -> list[Candidate]:
-        ids = self.conn.execute(_BY_TOKEN, {"token": token}).scalars()
-        return self._load(set(ids), types)
+        if token not in self._read[1]:
+            self._read_names(set(), {token})
+        return self._candidates_of(set(self._tokens.get(token, ())), types)
 
     def neighbours(self, entity_ids: Collection[int]) -> Mapping[int, frozenset[int]]:
         # Only neighbourhoods of the few candidates of one article are read; an entity named in
@@ -127,51 +212,77 @@ class SqlCatalog(CatalogBase):
         return {i: frozenset(s) for i, s in near.items()}
 
     def create(self, group: ArticleEntity) -> int:
+        # What ``extend`` would make of an empty entity, written at once: its id is needed now.
+        votes = {group.type.value: 1}
         entity_id = int(
             self.conn.execute(
                 entities.insert().values(
                     name=group.name,
                     type=group.type.value,
-                    type_votes={},
+                    type_votes=votes,
                     created_at=self.now,
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
         )
-        self.extend(entity_id, group)
+        self._known[entity_id] = _Known(group.name, group.type.value, votes, 0, set())
+        self.types[entity_id] = group.type.value
+        self._add_names(entity_id, group)
         return entity_id
 
     def extend(self, entity_id: int, group: ArticleEntity) -> None:
-        row = self.conn.execute(_ENTITY_ROW, {"entity": entity_id}).one()
-        votes = Counter(row.type_votes or {})
+        known = self._known.get(entity_id) or self._load(entity_id)
+        votes = Counter(known.votes)
         if len(group.tokens) >= 2 or not votes:
             # Lone words are where the model mistypes most; see resolve.EntityCatalog.extend.
             votes[group.type.value] += 1
-        name = group.name if len(group.tokens) > len(name_tokens(row.name)) else row.name
-        kind = max(votes.items(), key=lambda item: (item[1], item[0] == "person"))[0]
-        self.conn.execute(
-            _ENTITY_UPDATE,
-            {"entity": entity_id, "name": name, "type": kind, "type_votes": dict(votes)},
-        )
-        wanted: dict[tuple[str, str], str] = {}
-        for alias in group.aliases | {group.name}:
-            key = name_key(alias)
-            if not key:
-                continue
-            wanted.setdefault(("alias", key), alias)
-            for other in derived_keys(alias, group.type):
-                wanted.setdefault(("alias", other), alias)
-            words = key.split()
-            if len(words) >= 2:
-                for word in words:
-                    wanted.setdefault(("token", word), word)
-        have = {(r.kind, r.key) for r in self.conn.execute(_NAMES_OF, {"entity": entity_id})}
-        rows = [
-            {"entity_id": entity_id, "kind": kind_, "key": key, "text": text}
-            for (kind_, key), text in wanted.items()
-            if (kind_, key) not in have
-        ]
-        if rows:
-            self.conn.execute(entity_names.insert(), rows)
+        if len(group.tokens) > len(name_tokens(known.name)):
+            known.name = group.name
+        known.type = max(votes.items(), key=lambda item: (item[1], item[0] == "person"))[0]
+        known.votes = dict(votes)
+        self.types[entity_id] = known.type
+        self._changed.add(entity_id)
+        self._add_names(entity_id, group)
+
+    def _load(self, entity_id: int) -> _Known:
+        """An entity no name of the article led to (``extend`` is only called with candidates,
+        so this is a safety net): read with all its names."""
+        row = self.conn.execute(_ENTITY_ROW, {"entity": entity_id}).one()
+        names = {(r.kind, r.key) for r in self.conn.execute(_NAMES_OF, {"entity": entity_id})}
+        known = _Known(row.name, row.type, dict(row.type_votes or {}), 0, names)
+        self._known[entity_id] = known
+        return known
+
+    def _add_names(self, entity_id: int, group: ArticleEntity) -> None:
+        """Queue the group's names the entity does not have yet (``_wanted_names``). Every
+        wanted key was read for this article, so the entity's ``names`` say which it has."""
+        names = self._known[entity_id].names
+        for (kind, key), text in _wanted_names(group).items():
+            if (kind, key) not in names:
+                names.add((kind, key))
+                self._new_names.append(
+                    {"entity_id": entity_id, "kind": kind, "key": key, "text": text}
+                )
+
+    def _write(self) -> None:
+        """The extended entities' names, types and votes, and every new name, in two
+        statements."""
+        if self._changed:
+            self.conn.execute(
+                _ENTITY_UPDATE,
+                [
+                    {
+                        "entity": i,
+                        "name": self._known[i].name,
+                        "type": self._known[i].type,
+                        "type_votes": self._known[i].votes,
+                    }
+                    for i in sorted(self._changed)
+                ],
+            )
+        if self._new_names:
+            self.conn.execute(entity_names.insert(), self._new_names)
+        self._changed.clear()
+        self._new_names = []
 
     def link(self, entity_ids: Collection[int]) -> None:
         """Nothing to do: ``write_mentions`` records the article's entities."""
@@ -203,14 +314,12 @@ def write_mentions(
     conn.execute(article_entities.delete().where(article_entities.c.article_id == article_id))
     if not drafts:
         return True
-    resolved = SqlCatalog(conn, now).resolve(drafts)
+    catalog = SqlCatalog(conn, now)
+    resolved = catalog.resolve(drafts)
     counts = Counter(resolved[(m.type, m.name)] for m in drafts)
     # A mention takes its entity's type: "Scholz" typed as a place here is still a person.
-    kinds = dict(
-        conn.execute(
-            sa.select(entities.c.id, entities.c.type).where(entities.c.id.in_(list(counts)))
-        ).all()
-    )
+    # Every resolved entity was created or extended just now, so the catalog knows its type.
+    kinds = catalog.types
     conn.execute(
         article_entities.insert(),
         [{"article_id": article_id, "entity_id": e, "mentions": n} for e, n in counts.items()],

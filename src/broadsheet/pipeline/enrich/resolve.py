@@ -181,6 +181,10 @@ class CatalogBase(ABC):
         # Full names first: they are safe to match and give context to lone surnames.
         groups.sort(key=lambda g: (len(g.tokens) < 2, g.type.value, g.name))
         found = {(g.type, g.name): self._candidates(g) for g in groups}
+        # Every candidate's neighbourhood in one read: the candidates are all known now (an
+        # entity this article creates is never one), and neighbourhoods only grow at ``link``.
+        every = sorted({c.id for candidates in found.values() for c in candidates})
+        near = self.neighbours(every) if every else {}
         resolved: dict[tuple[EntityType, str], int] = {}
         for group in groups:
             key = (group.type, group.name)
@@ -193,7 +197,7 @@ class CatalogBase(ABC):
                 group.type is EntityType.PERSON
                 or any(c.type is EntityType.PERSON for c in found[key])
             )
-            entity_id = self._best(group, found[key], context, need_evidence=need)
+            entity_id = self._best(group, found[key], context, near, need_evidence=need)
             if entity_id is None:
                 entity_id = self.create(group)
             else:
@@ -238,6 +242,7 @@ class CatalogBase(ABC):
         group: ArticleEntity,
         candidates: list[Candidate],
         context: set[int],
+        near: Mapping[int, frozenset[int]],
         *,
         need_evidence: bool,
     ) -> int | None:
@@ -246,8 +251,8 @@ class CatalogBase(ABC):
         unique = {c.id: c for c in candidates}
         overlap: Counter[int] = Counter()
         if context:
-            for entity_id, near in self.neighbours(list(unique)).items():
-                overlap[entity_id] = len(near & context)
+            for entity_id in unique:
+                overlap[entity_id] = len(near.get(entity_id, frozenset()) & context)
         if need_evidence:
             unique = {i: c for i, c in unique.items() if overlap[i] > 0}
             if not unique:
