@@ -19,9 +19,11 @@ one event.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -293,6 +295,18 @@ def _named(conn: Connection, article_ids: Sequence[int]) -> dict[int, dict[int, 
     return {i: {e: n for e, n in found.items() if e in every} for i, found in named.items()}
 
 
+# The split and merge checks read a story's members back and build their signals again (the
+# store keeps no per-article vectors, and document frequencies move); the members' words do not
+# change, so their term counts are kept for the last articles seen. 256 covers the members of
+# the few stories a batch checks (at most 40 each); the counts are shared, never mutated.
+@lru_cache(maxsize=256)
+def _terms(title: str, body: str) -> tuple[Counter[str], Counter[str]]:
+    """``cluster.signal_terms`` of an article, cached by its text."""
+    from broadsheet.pipeline import cluster  # here: the pipeline imports the store
+
+    return cluster.signal_terms(title, body)
+
+
 def _signals(
     conn: Connection, rows: Sequence[Any], named: dict[int, dict[int, int]]
 ) -> tuple[list[cluster.Signal], list[str]]:
@@ -301,7 +315,7 @@ def _signals(
     from broadsheet.pipeline import cluster  # here: the pipeline imports the store
 
     found: set[str] = set()
-    counted = [cluster.signal_terms(row.title, row.body) for row in rows]
+    counted = [_terms(row.title, row.body) for row in rows]
     for row, (_, counts) in zip(rows, counted, strict=True):
         found |= set(counts)
         found |= {cluster.entity_key(e) for e in named[int(row.id)]}
