@@ -47,37 +47,44 @@ _CHUNK = 500  # keys per IN (...) list: well under SQLite's 32,766 bound paramet
 
 
 # The catalog's statements, built once with expanding IN parameters. Resolving an article reads
-# the catalog once (``_NAMED``: every entity that has gone by any of the article's name keys or
-# name words, with those names) instead of once or twice per name: ECB+ in the clustering eval
-# spent a third of the store's time per article in entity resolution, most of it in statements.
+# the entities its names could be in one statement (``_BY_ALIASES``: every entity that has gone
+# by any of the article's name keys) instead of once or twice per name: ECB+ in the clustering
+# eval spent a third of the store's time per article in entity resolution, most of it in
+# statements.
 _ARTICLES_NAMING = (
     sa.select(sa.func.count())
     .where(article_entities.c.entity_id == entities.c.id)
     .scalar_subquery()
 )
-_NAMED = (
-    sa.select(
-        entity_names.c.kind,
-        entity_names.c.key,
-        entities.c.id,
-        entities.c.name,
-        entities.c.type,
-        entities.c.type_votes,
-        _ARTICLES_NAMING.label("n"),
-    )
+_CANDIDATE_COLUMNS = (
+    entity_names.c.key,
+    entities.c.id,
+    entities.c.name,
+    entities.c.type,
+    entities.c.type_votes,
+    _ARTICLES_NAMING.label("n"),
+)
+_BY_ALIASES = (
+    sa.select(*_CANDIDATE_COLUMNS)
     .join(entities, entities.c.id == entity_names.c.entity_id)
     .where(
-        sa.or_(
-            sa.and_(
-                entity_names.c.kind == "alias",
-                entity_names.c.key.in_(sa.bindparam("aliases", expanding=True)),
-            ),
-            sa.and_(
-                entity_names.c.kind == "token",
-                entity_names.c.key.in_(sa.bindparam("tokens", expanding=True)),
-            ),
-        )
+        entity_names.c.kind == "alias",
+        entity_names.c.key.in_(sa.bindparam("keys", expanding=True)),
     )
+)
+_BY_TOKEN = (
+    sa.select(*_CANDIDATE_COLUMNS)
+    .join(entities, entities.c.id == entity_names.c.entity_id)
+    .where(
+        entity_names.c.kind == "token",
+        entity_names.c.key == sa.bindparam("token"),
+        entities.c.type.in_(sa.bindparam("types", expanding=True)),
+    )
+)
+# Which of the names an article adds its entities already have (the primary key's index).
+_NAMES_HELD = sa.select(entity_names.c.entity_id, entity_names.c.kind, entity_names.c.key).where(
+    entity_names.c.entity_id.in_(sa.bindparam("ids", expanding=True)),
+    entity_names.c.key.in_(sa.bindparam("keys", expanding=True)),
 )
 _MINE = article_entities.alias("mine")
 _OTHER = article_entities.alias("other")
@@ -94,9 +101,6 @@ _ENTITY_ROW = sa.select(entities.c.name, entities.c.type, entities.c.type_votes)
     entities.c.id == sa.bindparam("entity")
 )
 _ENTITY_UPDATE = entities.update().where(entities.c.id == sa.bindparam("entity"))
-_NAMES_OF = sa.select(entity_names.c.kind, entity_names.c.key).where(
-    entity_names.c.entity_id == sa.bindparam("entity")
-)
 
 
 @dataclass(slots=True)
@@ -107,7 +111,6 @@ class _Known:
     type: str
     votes: dict[str, int]
     articles: int
-    names: set[tuple[str, str]]  # its (kind, key) names among those the article asked about
 
 
 def _wanted_names(group: ArticleEntity) -> dict[tuple[str, str], str]:
@@ -132,11 +135,11 @@ def _wanted_names(group: ArticleEntity) -> dict[tuple[str, str], str]:
 class SqlCatalog(CatalogBase):
     """The entity catalog over the store's tables, on one open connection, for one article.
 
-    ``resolve`` reads every entity the article's names could match in one statement
-    (``_NAMED``): ``by_keys`` and ``by_token`` then answer from it, which is exact because the
-    matching reads all candidates before it creates or extends anything. The entities' new
-    names, spellings and type votes are written together at the end, and ``types`` then holds
-    each resolved entity's type."""
+    ``resolve`` first reads every entity that has gone by any of the article's name keys, in one
+    statement (``_BY_ALIASES``); ``by_keys`` answers from it, which is exact because the
+    matching reads all candidates before it creates or extends anything. ``by_token`` (a lone
+    surname, a fallback) reads as it is asked. The entities' type votes and new names are
+    written together at the end, and ``types`` then holds each resolved entity's type."""
 
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
@@ -144,62 +147,52 @@ class SqlCatalog(CatalogBase):
         self.types: dict[int, str] = {}
         self._known: dict[int, _Known] = {}
         self._aliases: dict[str, set[int]] = {}
-        self._tokens: dict[str, set[int]] = {}
-        self._read: tuple[set[str], set[str]] = (set(), set())
         self._changed: set[int] = set()
-        self._new_names: list[dict[str, Any]] = []
+        self._created: set[int] = set()
+        self._names: dict[tuple[int, str, str], str] = {}  # (entity, kind, key) -> spelling
 
     def resolve(self, mentions: Sequence[MentionDraft]) -> dict[tuple[EntityType, str], int]:
-        aliases: set[str] = set()
-        tokens: set[str] = set()
-        for group in group_mentions(mentions):
-            tokens.update(group.tokens)
-            for kind, key in _wanted_names(group):
-                (aliases if kind == "alias" else tokens).add(key)
-        self._read_names(aliases, tokens)
+        keys = {
+            key
+            for group in group_mentions(mentions)
+            for kind, key in _wanted_names(group)
+            if kind == "alias"
+        }
+        self._read_aliases(keys)
         resolved = super().resolve(mentions)
         self._write()
         return resolved
 
-    def _read_names(self, aliases: set[str], tokens: set[str]) -> None:
-        self._read[0].update(aliases)
-        self._read[1].update(tokens)
-        ordered = sorted(aliases), sorted(tokens)
-        for start in range(0, max(len(ordered[0]), len(ordered[1])), _CHUNK):
-            params = {
-                "aliases": ordered[0][start : start + _CHUNK],
-                "tokens": ordered[1][start : start + _CHUNK],
-            }
-            for row in self.conn.execute(_NAMED, params):
-                entity_id = int(row.id)
-                known = self._known.get(entity_id)
-                if known is None:
-                    votes = dict(row.type_votes or {})
-                    known = _Known(row.name, row.type, votes, int(row.n), set())
-                    self._known[entity_id] = known
-                known.names.add((row.kind, row.key))
-                index = self._aliases if row.kind == "alias" else self._tokens
-                index.setdefault(row.key, set()).add(entity_id)
+    def _remember(self, row: Any) -> Candidate:
+        entity_id = int(row.id)
+        if entity_id not in self._known:
+            votes = dict(row.type_votes or {})
+            self._known[entity_id] = _Known(row.name, row.type, votes, int(row.n))
+        return Candidate(entity_id, row.name, EntityType(row.type), frozenset(), int(row.n))
 
-    def _candidates_of(self, ids: set[int], types: Collection[EntityType]) -> list[Candidate]:
+    def _read_aliases(self, keys: set[str]) -> None:
+        ordered = sorted(keys - self._aliases.keys())
+        for key in ordered:
+            self._aliases[key] = set()
+        for start in range(0, len(ordered), _CHUNK):
+            for row in self.conn.execute(_BY_ALIASES, {"keys": ordered[start : start + _CHUNK]}):
+                self._remember(row)
+                self._aliases[row.key].add(int(row.id))
+
+    def by_keys(self, types: Collection[EntityType], keys: Collection[str]) -> list[Candidate]:
+        self._read_aliases(set(keys))  # reads only keys not read yet (none, from ``resolve``)
         kinds = {t.value for t in types}
+        ids = sorted({i for key in keys for i in self._aliases[key]})
         return [
             Candidate(i, known.name, EntityType(known.type), frozenset(), known.articles)
-            for i in sorted(ids)
+            for i in ids
             if (known := self._known[i]).type in kinds
         ]
 
-    def by_keys(self, types: Collection[EntityType], keys: Collection[str]) -> list[Candidate]:
-        missing = set(keys) - self._read[0]
-        if missing:  # not a key of the article's names: read it now
-            self._read_names(missing, set())
-        ids = {i for key in keys for i in self._aliases.get(key, ())}
-        return self._candidates_of(ids, types)
-
     def by_token(self, types: Collection[EntityType], token: str) -> list[Candidate]:
-        if token not in self._read[1]:
-            self._read_names(set(), {token})
-        return self._candidates_of(set(self._tokens.get(token, ())), types)
+        kinds = sorted(t.value for t in types)
+        rows = self.conn.execute(_BY_TOKEN, {"token": token, "types": kinds})
+        return sorted((self._remember(row) for row in rows), key=lambda c: c.id)
 
     def neighbours(self, entity_ids: Collection[int]) -> Mapping[int, frozenset[int]]:
         # Only neighbourhoods of the few candidates of one article are read; an entity named in
@@ -224,7 +217,8 @@ class SqlCatalog(CatalogBase):
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
         )
-        self._known[entity_id] = _Known(group.name, group.type.value, votes, 0, set())
+        self._known[entity_id] = _Known(group.name, group.type.value, votes, 0)
+        self._created.add(entity_id)
         self.types[entity_id] = group.type.value
         self._add_names(entity_id, group)
         return entity_id
@@ -245,27 +239,21 @@ class SqlCatalog(CatalogBase):
 
     def _load(self, entity_id: int) -> _Known:
         """An entity no name of the article led to (``extend`` is only called with candidates,
-        so this is a safety net): read with all its names."""
+        so this is a safety net)."""
         row = self.conn.execute(_ENTITY_ROW, {"entity": entity_id}).one()
-        names = {(r.kind, r.key) for r in self.conn.execute(_NAMES_OF, {"entity": entity_id})}
-        known = _Known(row.name, row.type, dict(row.type_votes or {}), 0, names)
+        known = _Known(row.name, row.type, dict(row.type_votes or {}), 0)
         self._known[entity_id] = known
         return known
 
     def _add_names(self, entity_id: int, group: ArticleEntity) -> None:
-        """Queue the group's names the entity does not have yet (``_wanted_names``). Every
-        wanted key was read for this article, so the entity's ``names`` say which it has."""
-        names = self._known[entity_id].names
+        """Queue the group's names for the entity (``_wanted_names``; the first spelling
+        queued for a key wins); ``_write`` leaves out those it has."""
         for (kind, key), text in _wanted_names(group).items():
-            if (kind, key) not in names:
-                names.add((kind, key))
-                self._new_names.append(
-                    {"entity_id": entity_id, "kind": kind, "key": key, "text": text}
-                )
+            self._names.setdefault((entity_id, kind, key), text)
 
     def _write(self) -> None:
-        """The extended entities' names, types and votes, and every new name, in two
-        statements."""
+        """The extended entities' names, types and votes, and the names they did not have,
+        in three statements."""
         if self._changed:
             self.conn.execute(
                 _ENTITY_UPDATE,
@@ -279,10 +267,29 @@ class SqlCatalog(CatalogBase):
                     for i in sorted(self._changed)
                 ],
             )
-        if self._new_names:
-            self.conn.execute(entity_names.insert(), self._new_names)
+        held: set[tuple[int, str, str]] = set()
+        stored = sorted({e for e, _, _ in self._names} - self._created)
+        keys = sorted({key for _, _, key in self._names})
+        for start in range(0, len(stored), _CHUNK):
+            for start_keys in range(0, len(keys), _CHUNK):
+                params = {
+                    "ids": stored[start : start + _CHUNK],
+                    "keys": keys[start_keys : start_keys + _CHUNK],
+                }
+                held.update(
+                    (int(r.entity_id), r.kind, r.key)
+                    for r in self.conn.execute(_NAMES_HELD, params)
+                )
+        rows = [
+            {"entity_id": e, "kind": kind, "key": key, "text": text}
+            for (e, kind, key), text in self._names.items()
+            if (e, kind, key) not in held
+        ]
+        if rows:
+            self.conn.execute(entity_names.insert(), rows)
         self._changed.clear()
-        self._new_names = []
+        self._created.clear()
+        self._names = {}
 
     def link(self, entity_ids: Collection[int]) -> None:
         """Nothing to do: ``write_mentions`` records the article's entities."""
