@@ -79,9 +79,10 @@ def _keys_in_store(conn: Connection) -> dict[int, set[tuple[str, str]]]:
 
 def test_store_catalog_resolves_every_article_as_the_memory_catalog(conn: Connection) -> None:
     memory = EntityCatalog()
+    catalog = SqlCatalog(conn, NOW)  # one for all: what it read for one article must not stick
     for number, article in enumerate(ARTICLES, 1):
         expected = memory.resolve(article)
-        got = SqlCatalog(conn, NOW).resolve(article)
+        got = catalog.resolve(article)
         assert got == expected, f"article {number}"
         # What write_mentions records; the neighbourhoods of later articles come from it.
         conn.execute(

@@ -133,13 +133,14 @@ def _wanted_names(group: ArticleEntity) -> dict[tuple[str, str], str]:
 
 
 class SqlCatalog(CatalogBase):
-    """The entity catalog over the store's tables, on one open connection, for one article.
+    """The entity catalog over the store's tables, on one open connection.
 
     ``resolve`` first reads every entity that has gone by any of the article's name keys, in one
     statement (``_BY_ALIASES``); ``by_keys`` answers from it, which is exact because the
     matching reads all candidates before it creates or extends anything. ``by_token`` (a lone
     surname, a fallback) reads as it is asked. The entities' type votes and new names are
-    written together at the end, and ``types`` then holds each resolved entity's type."""
+    written together at the end, and ``types`` then holds each resolved entity's type. Each call
+    of ``resolve`` reads afresh, so one catalog can serve many articles in turn."""
 
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
@@ -152,6 +153,8 @@ class SqlCatalog(CatalogBase):
         self._names: dict[tuple[int, str, str], str] = {}  # (entity, kind, key) -> spelling
 
     def resolve(self, mentions: Sequence[MentionDraft]) -> dict[tuple[EntityType, str], int]:
+        # What was read for another article is stale now: start from what the store holds.
+        self.types, self._known, self._aliases = {}, {}, {}
         keys = {
             key
             for group in group_mentions(mentions)
