@@ -31,7 +31,6 @@ from broadsheet.pipeline.enrich.resolve import (
     Candidate,
     CatalogBase,
     derived_keys,
-    group_mentions,
 )
 from broadsheet.store.schema import article_entities, entities, entity_names, mentions
 
@@ -135,12 +134,12 @@ def _wanted_names(group: ArticleEntity) -> dict[tuple[str, str], str]:
 class SqlCatalog(CatalogBase):
     """The entity catalog over the store's tables, on one open connection.
 
-    ``resolve`` first reads every entity that has gone by any of the article's name keys, in one
+    ``prepare`` first reads every entity that has gone by any of the article's name keys, in one
     statement (``_BY_ALIASES``); ``by_keys`` answers from it, which is exact because the
     matching reads all candidates before it creates or extends anything. ``by_token`` (a lone
     surname, a fallback) reads as it is asked. The entities' type votes and new names are
-    written together at the end, and ``types`` then holds each resolved entity's type. Each call
-    of ``resolve`` reads afresh, so one catalog can serve many articles in turn."""
+    written together at the end (``link``), and ``types`` then holds each resolved entity's
+    type. Each article's ``prepare`` reads afresh, so one catalog can serve many in turn."""
 
     def __init__(self, conn: Connection, now: datetime) -> None:
         self.conn = conn
@@ -151,20 +150,16 @@ class SqlCatalog(CatalogBase):
         self._changed: set[int] = set()
         self._created: set[int] = set()
         self._names: dict[tuple[int, str, str], str] = {}  # (entity, kind, key) -> spelling
+        # Each of the article's names' ``_wanted_names``, computed once in ``prepare``.
+        self._wanted: dict[tuple[EntityType, str], dict[tuple[str, str], str]] = {}
 
-    def resolve(self, mentions: Sequence[MentionDraft]) -> dict[tuple[EntityType, str], int]:
+    def prepare(self, groups: Sequence[ArticleEntity]) -> None:
         # What was read for another article is stale now: start from what the store holds.
         self.types, self._known, self._aliases = {}, {}, {}
-        keys = {
-            key
-            for group in group_mentions(mentions)
-            for kind, key in _wanted_names(group)
-            if kind == "alias"
-        }
-        self._read_aliases(keys)
-        resolved = super().resolve(mentions)
-        self._write()
-        return resolved
+        self._wanted = {(g.type, g.name): _wanted_names(g) for g in groups}
+        self._read_aliases(
+            {key for wanted in self._wanted.values() for kind, key in wanted if kind == "alias"}
+        )
 
     def _remember(self, row: Any) -> Candidate:
         entity_id = int(row.id)
@@ -251,7 +246,8 @@ class SqlCatalog(CatalogBase):
     def _add_names(self, entity_id: int, group: ArticleEntity) -> None:
         """Queue the group's names for the entity (``_wanted_names``; the first spelling
         queued for a key wins); ``_write`` leaves out those it has."""
-        for (kind, key), text in _wanted_names(group).items():
+        wanted = self._wanted.get((group.type, group.name)) or _wanted_names(group)
+        for (kind, key), text in wanted.items():
             self._names.setdefault((entity_id, kind, key), text)
 
     def _write(self) -> None:
@@ -295,7 +291,9 @@ class SqlCatalog(CatalogBase):
         self._names = {}
 
     def link(self, entity_ids: Collection[int]) -> None:
-        """Nothing to do: ``write_mentions`` records the article's entities."""
+        """The article's names are resolved: write the votes and names gathered (``_write``).
+        The article's own rows (which entities it names) are ``write_mentions``'s."""
+        self._write()
 
 
 def write_mentions(

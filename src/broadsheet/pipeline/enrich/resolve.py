@@ -170,7 +170,12 @@ class CatalogBase(ABC):
 
     @abstractmethod
     def link(self, entity_ids: Collection[int]) -> None:
-        """Record that these entities were named in one article."""
+        """Record that these entities were named in one article (``resolve``'s last call)."""
+
+    @abstractmethod
+    def prepare(self, groups: Sequence[ArticleEntity]) -> None:
+        """Called once per article with all its names, before any lookup: a catalog over a
+        database reads here what the lookups will ask for."""
 
     # --- matching --------------------------------------------------------------------------------
 
@@ -178,6 +183,7 @@ class CatalogBase(ABC):
         """Map each (type, article-level name) of one article to an entity id, creating
         entities as needed. Call once per article, in the order articles arrive."""
         groups = group_mentions(mentions)
+        self.prepare(groups)
         # Full names first: they are safe to match and give context to lone surnames.
         groups.sort(key=lambda g: (len(g.tokens) < 2, g.type.value, g.name))
         found = {(g.type, g.name): self._candidates(g) for g in groups}
@@ -300,6 +306,9 @@ class EntityCatalog(CatalogBase):
         return Candidate(
             stored.id, stored.name, stored.type, frozenset(stored.keys), stored.articles
         )
+
+    def prepare(self, groups: Sequence[ArticleEntity]) -> None:
+        """Nothing to read ahead: the catalog is in memory."""
 
     def by_keys(self, types: Collection[EntityType], keys: Collection[str]) -> list[Candidate]:
         ids = {i for key in keys for i in self._by_key.get(key, ())}
