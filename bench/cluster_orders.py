@@ -25,29 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from broadsheet.evaluation.clustering import PUBLISHED, bcubed, load_ecbplus, orders
+from broadsheet.evaluation.clustering import load_ecbplus
 from broadsheet.evaluation.report import machine_info, write_report
-from broadsheet.pipeline.cluster import ClusterModel, MemoryClusterer, load_model
+from broadsheet.pipeline.cluster import ClusterModel, load_model
 from broadsheet.training import clusterer as training
 
 RESULTS = Path(__file__).resolve().parent / "results"
 EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
 SEEDS = (training.SEED + 1, 1001, 2002, 3003)  # the first is the training command's own
-
-
-def _fold_runs(
-    held: list[training.Item], model: ClusterModel, n_orders: int, seed: int
-) -> list[float]:
-    gold = {item.id: item.gold for item in held}
-    scores = []
-    for order in orders(len(held), n_orders, seed=seed):
-        memory = MemoryClusterer(model, training.LANGUAGE)
-        for i in order:
-            item = held[i]
-            memory.add(memory.signal(item.title, item.body, item.entities, PUBLISHED))
-        labels = {held[order[n]].id: key for n, key in memory.labels().items()}
-        scores.append(bcubed(gold, labels)["bcubed_f1"])
-    return scores
 
 
 def run(eval_dir: Path, n_orders: int, seeds: tuple[int, ...]) -> dict[str, Any]:
@@ -63,7 +48,10 @@ def run(eval_dir: Path, n_orders: int, seeds: tuple[int, ...]) -> dict[str, Any]
         models.append(ClusterModel(weights=weights, bias=bias, threshold=threshold))
     per_seed: list[dict[str, Any]] = []
     for seed in seeds:
-        runs = [_fold_runs(held, models[k], n_orders, seed) for k, held in enumerate(folds)]
+        runs = [
+            [r["bcubed_f1"] for r in training.run_memory(held, models[k], seed, n_orders)]
+            for k, held in enumerate(folds)
+        ]
         total = sum(len(held) for held in folds)
         per_seed.append(
             {

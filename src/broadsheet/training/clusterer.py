@@ -177,11 +177,13 @@ def _pairs(
     return x, y
 
 
-def run_memory(items: Sequence[Item], model: ClusterModel, seed: int) -> list[dict[str, float]]:
-    """The online algorithm over ``items`` in ``ORDERS`` seeded orders: scores of each order."""
+def run_memory(
+    items: Sequence[Item], model: ClusterModel, seed: int, n_orders: int = ORDERS
+) -> list[dict[str, float]]:
+    """The online algorithm over ``items`` in ``n_orders`` seeded orders: scores of each order."""
     gold = {item.id: item.gold for item in items}
     runs = []
-    for order in orders(len(items), ORDERS, seed=seed):
+    for order in orders(len(items), n_orders, seed=seed):
         memory = MemoryClusterer(model, LANGUAGE)
         for i in order:
             item = items[i]
