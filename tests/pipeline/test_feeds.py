@@ -101,6 +101,13 @@ def test_discovery_prefers_atom_and_resolves_relative_links() -> None:
     ]
 
 
+def test_discovery_reads_an_xhtml_page_that_declares_its_encoding() -> None:
+    page = """<?xml version="1.0" encoding="utf-8"?>
+    <html xmlns="http://www.w3.org/1999/xhtml"><head>
+    <link rel="alternate" type="application/rss+xml" href="/feed.rss"/></head><body/></html>"""
+    assert discover_feeds(page, "https://harbour.example/a") == ["https://harbour.example/feed.rss"]
+
+
 @given(st.text(max_size=400))
 def test_json_feed_parser_never_raises_other_errors(text: str) -> None:
     with contextlib.suppress(BroadsheetError):

@@ -43,7 +43,7 @@ from broadsheet.model import (
     Subscription,
 )
 from broadsheet.pipeline.clean import clean, find_standfirst
-from broadsheet.pipeline.render import render_lines
+from broadsheet.pipeline.render import render_lines, strip_xml_declaration
 from broadsheet.timestamps import from_struct_time, parse_timestamp
 from broadsheet.urls import canonical_url, check_url, hostname
 from broadsheet.words import word_count
@@ -86,7 +86,6 @@ TEASER_MAX_WORDS = 80
 # article: the shortest news briefs we know (one-paragraph wire flashes) run to 25-40 words.
 MIN_PAGE_WORDS = 15
 
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 # trafilatura's text with ``include_links``: each link as [text](target), the target in angle
 # brackets when it holds a parenthesis ("[Mercury](<https://en.wikipedia.org/wiki/Mercury_(planet)>)",
 # "[word](<javascript:void(0)>)"), so that the text reads back without a stray ">)".
@@ -331,7 +330,7 @@ def _from_text(text: str, ctx: _Context) -> ArticleDraft:
 
 def _from_html_page(text: str, ctx: _Context, *, locator: str | None = None) -> ArticleDraft:
     # trafilatura cannot parse a str that still carries an XML encoding declaration.
-    text = _XML_DECL.sub("", text, count=1)
+    text = strip_xml_declaration(text)
     document = trafilatura.bare_extraction(
         text,
         url=ctx.options.url,
@@ -702,7 +701,9 @@ def _feed_entry(
 
 def _from_feed(text: str, ctx: _Context) -> Extracted:
     _refuse_entities(text)
-    body = _XML_DECL.sub('<?xml version="1.0" encoding="utf-8"?>', text, count=1)
+    undeclared = strip_xml_declaration(text)
+    # The declaration's encoding is stale once the feed is decoded: name the one it now has.
+    body = text if undeclared == text else '<?xml version="1.0" encoding="utf-8"?>' + undeclared
     # A stream, never bytes or str: feedparser treats a bare string as a URL or a file name.
     parsed = feedparser.parse(
         io.BytesIO(body.encode("utf-8")),
@@ -745,7 +746,7 @@ def _from_opml(text: str) -> Extracted:
         resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
     )
     try:
-        root = lxml.etree.fromstring(_XML_DECL.sub("", text, count=1).encode("utf-8"), parser)
+        root = lxml.etree.fromstring(strip_xml_declaration(text).encode("utf-8"), parser)
     except lxml.etree.XMLSyntaxError as exc:
         raise ParseError(f"malformed OPML XML: {exc}") from exc
     if lxml.etree.QName(root).localname.lower() != "opml":

@@ -37,6 +37,7 @@ from broadsheet.pipeline.extract import (
     Extracted,
     html_to_paragraphs,
 )
+from broadsheet.pipeline.render import strip_xml_declaration
 from broadsheet.timestamps import parse_timestamp
 from broadsheet.urls import canonical_url, check_url, hostname
 from broadsheet.words import word_count
@@ -105,7 +106,7 @@ def feed_kind(text: str) -> InputFormat | None:
 def discover_feeds(html: str, base_url: str) -> list[str]:
     """Absolute URLs of the feeds a page announces with ``<link rel="alternate">``, best first."""
     try:
-        doc = lxml.html.document_fromstring(html[:1_000_000])
+        doc = lxml.html.document_fromstring(strip_xml_declaration(html)[:1_000_000])
     except (lxml.etree.ParserError, ValueError):
         return []
     base = base_url

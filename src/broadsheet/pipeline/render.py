@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import lxml.etree
 import lxml.html
 
-__all__ = ["RenderedLine", "render_lines"]
+__all__ = ["RenderedLine", "render_lines", "strip_xml_declaration"]
 
 # Elements whose content a reader never sees as text.
 _INVISIBLE = frozenset(
@@ -28,6 +28,17 @@ _BLOCKS = frozenset(
     "table tbody thead tfoot td th tr ul caption center".split()
 )
 _SPACE = re.compile(r"\s+")
+_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+
+
+def strip_xml_declaration(text: str) -> str:
+    """``text`` without a leading ``<?xml ... ?>`` declaration.
+
+    An XHTML page often opens with one that names its encoding; once the page is decoded to
+    ``str`` that name is stale, and lxml refuses a ``str`` that carries it ("Unicode strings
+    with encoding declaration are not supported"), so every parse of such a page would fail.
+    """
+    return _XML_DECLARATION.sub("", text, count=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +104,10 @@ class _Renderer:
 def render_lines(html: str) -> list[RenderedLine]:
     """The visible text of ``html`` as lines, one per block element, in document order.
 
-    Never raises for odd markup: an unparseable document renders as no lines.
+    Never raises for odd markup: an unparseable document renders as no lines. An XHTML page's
+    XML declaration is dropped first (lxml cannot parse a decoded page that keeps it).
     """
+    html = strip_xml_declaration(html)
     if not html.strip():
         return []
     try:
