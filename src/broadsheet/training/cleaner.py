@@ -35,7 +35,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,7 @@ from broadsheet.pipeline.linefeatures import (
 )
 from broadsheet.pipeline.render import render_lines
 
-__all__ = ["TrainingReport", "train_cleaner"]
+__all__ = ["TrainingReport", "corpus_digest", "data_digest", "train_cleaner"]
 
 logger = logging.getLogger(__name__)
 
@@ -132,23 +132,25 @@ def _read_pages(eval_dir: Path) -> Iterator[tuple[str, str, bytes | str, list[st
             yield doc["id"], doc.get("url") or "", html, doc["with"], doc["without"]
 
 
-def _label_page(
-    page_id: str, html: bytes | str, keep: Sequence[str], drop: Sequence[str]
-) -> _Page | None:
-    import trafilatura  # training-only import; inference never needs it here
-
+def _render_page(html: bytes | str) -> list[str] | None:
+    """The page's scraped-text lines, or None for a page too short (or undecodable) to train on."""
     try:
         text = html if isinstance(html, str) else decode_text(html).text
     except BroadsheetError:
         return None
     lines = [line.text for line in render_lines(text)]
-    if len(lines) < 3:
-        return None
-    silver = _norm(trafilatura.extract(html, include_comments=False) or "")
+    return lines if len(lines) >= 3 else None
+
+
+def _gold_labels(
+    lines: Sequence[str], keep: Sequence[str], drop: Sequence[str]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Each line's label from the page's snippets (1 body, 0 furniture) and whether it has one:
+    a line inside a must-keep snippet (or holding one) is body, one holding a must-drop snippet
+    is furniture, and a line that matches both or neither has no gold label."""
     keep_n = [_norm(s) for s in keep if _norm(s)]
     drop_n = [_norm(s) for s in drop if _norm(s)]
     labels = np.zeros(len(lines))
-    weights = np.ones(len(lines))
     gold = np.zeros(len(lines), dtype=bool)
     for i, raw_line in enumerate(lines):
         line = _norm(raw_line)
@@ -157,11 +159,52 @@ def _label_page(
         is_drop = any(s in line or (contained and line in s) or s == line for s in drop_n)
         if is_keep != is_drop:
             labels[i] = 1.0 if is_keep else 0.0
-            weights[i] = GOLD_WEIGHT
             gold[i] = True
-        else:
-            labels[i] = 1.0 if (len(line) >= 15 and line in silver) or line == silver else 0.0
+    return labels, gold
+
+
+def _label_page(
+    page_id: str, html: bytes | str, keep: Sequence[str], drop: Sequence[str]
+) -> _Page | None:
+    import trafilatura  # training-only import; inference never needs it here
+
+    lines = _render_page(html)
+    if lines is None:
+        return None
+    silver = _norm(trafilatura.extract(html, include_comments=False) or "")
+    labels, gold = _gold_labels(lines, keep, drop)
+    weights = np.where(gold, GOLD_WEIGHT, 1.0)
+    for i in np.flatnonzero(~gold):
+        line = _norm(lines[i])
+        labels[i] = 1.0 if (len(line) >= 15 and line in silver) or line == silver else 0.0
     return _Page(page_id, lines, labels, weights, gold, tuple(keep), tuple(drop), silver)
+
+
+def data_digest(
+    pages: Iterable[tuple[str, Sequence[str], npt.NDArray[np.float64], npt.NDArray[np.bool_]]],
+) -> str:
+    """A digest of what training reads of each page apart from trafilatura's silver labels: its
+    id, its rendered lines and its gold labels. Stored with the model, so a test can tell when
+    a change to decoding, rendering or labelling has made the shipped model one the training
+    command would no longer write (``corpus_digest``)."""
+    digest = hashlib.sha256()
+    for page_id, lines, labels, gold in pages:
+        marks = "".join(
+            ("k" if label else "d") if g else "-" for label, g in zip(labels, gold, strict=True)
+        )
+        digest.update(json.dumps([page_id, list(lines), marks], ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def corpus_digest(eval_dir: Path) -> str:
+    """``data_digest`` of the training pages as this code renders and labels them, without
+    running trafilatura (seconds, not the minutes training takes)."""
+    rows = []
+    for page_id, _url, html, keep, drop in _read_pages(eval_dir):
+        lines = _render_page(html)
+        if lines is not None:
+            rows.append((page_id, lines, *_gold_labels(lines, keep, drop)))
+    return data_digest(rows)
 
 
 def _is_dev(page_id: str) -> bool:
@@ -371,6 +414,7 @@ def _model_json(
             "pages": len(pages),
             "lines": int(sum(len(p.lines) for p in pages)),
             "gold_lines": int(sum(int(p.gold.sum()) for p in pages)),
+            "data_digest": data_digest((p.id, p.lines, p.labels, p.gold) for p in pages),
             "dev_gold_lines": dev,
             "params": TREE_PARAMS,
             "lexical_c": LEXICAL_C,
