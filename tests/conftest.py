@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,21 @@ from broadsheet.model import ArticleDraft
 from broadsheet.store import Store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+SHARED_EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
+
+
+@pytest.fixture(scope="session")
+def shared_eval() -> Path:
+    """The third-party evaluation data beside the repository (``../shared/eval``).
+
+    Skipped where it is missing (a clone on its own); under CI (``CI=true``) its absence fails,
+    since CI always has it and a skip there would hide the tests that read it."""
+    if not SHARED_EVAL.is_dir():
+        reason = f"shared evaluation data not found at {SHARED_EVAL}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return SHARED_EVAL
 
 
 @pytest.fixture

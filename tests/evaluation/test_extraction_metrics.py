@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -23,9 +22,6 @@ from broadsheet.evaluation.extraction import (
     snippet_counts,
     tokenize,
 )
-
-EVAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "eval"
-
 
 # --- Zyte shingle metric --------------------------------------------------------------------
 
@@ -364,13 +360,8 @@ def test_added_systems_cannot_replace_built_ins(eval_dir: Path) -> None:
 # --- The scorer against published numbers ---------------------------------------------------
 
 
-def test_scorer_reproduces_published_trafilatura_numbers() -> None:
-    if not EVAL_DIR.is_dir():
-        reason = f"shared evaluation data not found at {EVAL_DIR}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    check = check_scorer(EVAL_DIR)
+def test_scorer_reproduces_published_trafilatura_numbers(shared_eval: Path) -> None:
+    check = check_scorer(shared_eval)
     assert check["n"] == 181
     ours = {
         "f1": check["f1"],

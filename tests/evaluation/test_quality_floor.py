@@ -8,7 +8,6 @@ fail the build. Raise a floor when the figure rises; lowering one needs a reason
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -18,18 +17,12 @@ from broadsheet.pipeline.clean import clean_lines
 from broadsheet.pipeline.extract import html_body
 from broadsheet.pipeline.render import render_lines
 
-EVAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "eval"
 FLOORS = {"broadsheet-html": 0.958, "broadsheet-text": 0.895}
 
 
 @pytest.fixture(scope="module")
-def pages():
-    if not EVAL_DIR.is_dir():
-        reason = f"shared evaluation data not found at {EVAL_DIR}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return load_zyte_pages(EVAL_DIR)
+def pages(shared_eval: Path):
+    return load_zyte_pages(shared_eval)
 
 
 def test_html_path_floor(pages) -> None:

@@ -4,17 +4,13 @@ of it (#4): a change to decoding, rendering or labelling must come with a retrai
 from __future__ import annotations
 
 import json
-import os
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from broadsheet.pipeline.clean import MODEL_FILE
 from broadsheet.training.cleaner import _gold_labels, corpus_digest, data_digest
-
-EVAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "eval"
 
 
 def test_gold_labels_come_from_the_snippets() -> None:
@@ -49,16 +45,13 @@ def test_the_digest_changes_with_any_line_or_label() -> None:
     assert base == data_digest([("page.html", lines, np.array([1.0, 1.0, 0.0]), gold)])
 
 
-def test_the_shipped_model_was_trained_on_the_data_as_this_code_reads_it() -> None:
-    if not EVAL_DIR.is_dir():
-        reason = f"shared evaluation data not found at {EVAL_DIR}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+def test_the_shipped_model_was_trained_on_the_data_as_this_code_reads_it(
+    shared_eval: Path,
+) -> None:
     shipped = json.loads(
         (resources.files("broadsheet") / "data" / MODEL_FILE).read_text(encoding="utf-8")
     )
-    assert shipped["trained_on"].get("data_digest") == corpus_digest(EVAL_DIR), (
+    assert shipped["trained_on"].get("data_digest") == corpus_digest(shared_eval), (
         "decoding, rendering or labelling of the training pages changed since the shipped line "
         "model was trained: run `broadsheet train cleaner --eval-dir ../shared/eval` and ship "
         "its file (docs/cli/train.md)"
