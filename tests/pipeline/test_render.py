@@ -38,3 +38,12 @@ def test_nothing_to_render() -> None:
     assert render_lines("") == []
     assert render_lines('<?xml version="1.0" encoding="utf-8"?>   ') == []
     assert render_lines("<html><body><script>only code</script></body></html>") == []
+
+
+def test_a_malformed_declaration_is_an_unparseable_page_not_a_crash() -> None:
+    # Never closed, so it is not stripped, and lxml refuses the page: no lines, no exception
+    # (ingest then quarantines the page with "no article text found in the HTML page").
+    unclosed = '<?xml version="1.0" encoding="utf-8"\n<html><body><p>Text.</p></body></html>'
+    assert render_lines(unclosed) == []
+    assert render_lines("<?xml " + "a" * 3_000_000) == []
+    assert strip_xml_declaration(unclosed) == unclosed

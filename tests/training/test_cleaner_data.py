@@ -18,7 +18,7 @@ def test_gold_labels_come_from_the_snippets() -> None:
         "Home News Sport",
         "The council approved the harbour budget on Tuesday after a long debate.",
         "Share this article",
-        "Share",
+        "Share",  # short: takes a snippet's label only when it equals the snippet
         "A line no snippet mentions at all, long enough to be contained.",
     ]
     labels, gold = _gold_labels(
@@ -28,7 +28,6 @@ def test_gold_labels_come_from_the_snippets() -> None:
     )
     assert gold.tolist() == [True, True, True, False, False]
     assert labels[gold].tolist() == [0.0, 1.0, 0.0]
-    # A short line ("Share") only takes a snippet's label when it equals the snippet.
 
 
 def test_the_digest_changes_with_any_line_or_label() -> None:
