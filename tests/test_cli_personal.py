@@ -224,6 +224,10 @@ def test_topic_create_show_list_and_edit(run, store, user) -> None:
         (("topic", "create", "Empty"), "at least one entity or keyword"),
         (("topic", "create", "Ghost", "--entity", "Nobody Atall Xq"), "no entity named"),
         (("topic", "show", "999999"), "no topic 999999"),
+        # "²" is a digit to str.isdigit() and no number to int(): a name, not an id.
+        (("follow", "{user}", "story", "\u00b2"), "not an id"),
+        (("follow", "{user}", "source", "\u00b2"), "no source '\u00b2'"),
+        (("follow", "{user}", "entity", "\u00b2"), "no entity named '\u00b2'"),
     ],
 )
 def test_unknown_targets_are_a_clear_error_with_exit_code_1(run, user, args, message) -> None:
@@ -231,6 +235,15 @@ def test_unknown_targets_are_a_clear_error_with_exit_code_1(run, user, args, mes
     assert result.exit_code == 1, result.output
     assert result.stdout == ""  # no half a JSON document
     assert result.stderr.startswith("Error: ") and message in result.stderr
+
+
+def test_a_keyword_that_looks_like_a_digit_keeps_the_feed_working(run, user) -> None:
+    """A keyword is any text, "²" too, which str.isdigit() calls a digit and int() refuses: the
+    feed once raised on it at every load, for as long as the follow stayed."""
+    assert run("follow", user, "keyword", "\u00b2").exit_code == 0
+    feed = run("feed", user, "--json")
+    assert feed.exit_code == 0, feed.output
+    assert [f["target"] for f in _json(run("follows", user, "--json"))["follows"]] == ["\u00b2"]
 
 
 def test_usage_errors_exit_2(run, user) -> None:

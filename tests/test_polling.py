@@ -374,6 +374,16 @@ def test_429_retry_after_sets_the_next_poll(server, store, fetcher, settings) ->
     assert store.feed(feed_id).next_due_at == NOW + timedelta(seconds=7200)
 
 
+def test_a_retry_after_that_is_no_number_is_ignored(server, store, fetcher, settings) -> None:
+    """A Retry-After of "²", a digit to str.isdigit() and no number to float(): the poll
+    raised on it and reported the feed as failed, not as rate-limited."""
+    server.serve("/feed", status=429, headers={"Retry-After": "\u00b2"})
+    feed_id = subscribed(store, server.url("/feed"))
+    (result,) = poll(store, fetcher, settings).feeds
+    assert result.error_code == "fetch_http_429"
+    assert store.feed(feed_id).next_due_at is not None
+
+
 def test_robots_disallow_and_private_redirect_fail_the_feed(
     server, store, fetcher, settings
 ) -> None:

@@ -27,6 +27,7 @@ from rich.table import Table
 
 from broadsheet import __version__
 from broadsheet.config import Settings, redact_url
+from broadsheet.digits import is_ascii_digits
 from broadsheet.errors import BroadsheetError, ConfigError, InputError, NotFound
 from broadsheet.inputs import iter_raws, walk_inputs
 from broadsheet.logs import configure_logging
@@ -1648,12 +1649,14 @@ def _find_entity(store: Store, text: str) -> Entity:
     would quietly fill the feed with the wrong stories), unless exactly one of them has it as
     its canonical name. Raises ``NotFound`` or ``InputError`` (exit 1)."""
     found = store.find_entities(text)
-    if text.strip().isdigit():
+    if is_ascii_digits(text.strip()):
         exact = [e for e in found if e.id == int(text)]
         if exact:
             return exact[0]
     if not found:
-        what = f"entity {text.strip()}" if text.strip().isdigit() else f"entity named {text!r}"
+        what = (
+            f"entity {text.strip()}" if is_ascii_digits(text.strip()) else f"entity named {text!r}"
+        )
         raise NotFound(f"no {what} (see `broadsheet entities`)")
     if len(found) == 1:
         return found[0]
@@ -1667,7 +1670,7 @@ def _find_entity(store: Store, text: str) -> Entity:
 def _find_source(store: Store, text: str) -> SourceSummary:
     """An outlet by id or by name (case-insensitive). Raises ``NotFound`` (exit 1)."""
     rows = store.sources()
-    if text.strip().isdigit():
+    if is_ascii_digits(text.strip()):
         for row in rows:
             if row.id == int(text):
                 return row
@@ -1684,7 +1687,7 @@ def _find_topic(store: Store, text: str, user: User | None) -> Topic:
     from broadsheet.store.personal import Personal
 
     personal = Personal(store)
-    if text.strip().isdigit():
+    if is_ascii_digits(text.strip()):
         found = personal.topic(int(text))
         if found.user_id is not None and (user is None or found.user_id != user.id):
             raise NotFound(f"no topic {text}")
@@ -1710,7 +1713,7 @@ def _target(store: Store, kind: FollowKind, text: str, user: User) -> tuple[str,
         topic = _find_topic(store, text, user)
         return str(topic.id), topic.name
     if kind is FollowKind.STORY:
-        if not text.strip().isdigit():
+        if not is_ascii_digits(text.strip()):
             raise InputError(f"story {text!r}: not an id (see `broadsheet stories`)")
         found = store.story(int(text))[0]
         return str(found.id), found.title
@@ -1730,7 +1733,7 @@ def _known_target(
     """The follow or mute of ``rows`` that ``kind``/``text`` names. An id is matched as given,
     before any lookup, so that a follow of an entity or story since deleted can still go."""
     stripped = " ".join(text.split())
-    if kind is not FollowKind.KEYWORD and stripped.isdigit():
+    if kind is not FollowKind.KEYWORD and is_ascii_digits(stripped):
         key = str(int(stripped))
     else:
         key = _target(store, kind, text, user)[0]

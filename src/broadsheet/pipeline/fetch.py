@@ -47,6 +47,7 @@ import httpcore
 import httpx
 
 from broadsheet.config import DEFAULT_USER_AGENT, Settings
+from broadsheet.digits import is_ascii_digits
 from broadsheet.errors import (
     BlockedAddress,
     FetchError,
@@ -504,7 +505,7 @@ def _retry_after_s(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if is_ascii_digits(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -698,7 +699,7 @@ class Fetcher:
 
     def _read_body(self, url: str, response: httpx.Response, limit: int, deadline: float) -> bytes:
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if is_ascii_digits(declared) and int(declared) > limit:
             raise ResponseTooLarge(f"{url}: Content-Length {int(declared):,} is over {limit:,}")
         inflaters = [_Inflater(c) for c in reversed(_content_codings(response.headers))]
         received = 0

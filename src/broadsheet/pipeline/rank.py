@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from broadsheet.digits import is_ascii_digits
 from broadsheet.model import FeedbackKind, FollowKind
 from broadsheet.pipeline.cluster import term_counts
 
@@ -206,13 +207,13 @@ def matches(interest: Interest, candidate: Candidate) -> float:
     if kind is FollowKind.SOURCE:
         return (
             1.0
-            if interest.target.isdigit() and int(interest.target) in candidate.source_ids
+            if is_ascii_digits(interest.target) and int(interest.target) in candidate.source_ids
             else 0.0
         )
     if kind is FollowKind.ENTITY:
         share = (
             candidate.entity_shares.get(int(interest.target), 0.0)
-            if interest.target.isdigit()
+            if is_ascii_digits(interest.target)
             else 0.0
         )
         # An entity every article names counts fully; one named once in passing still counts half.
@@ -324,7 +325,7 @@ class _Index:
                 FollowKind.STORY: index.stories,
             }.get(interest.kind)
             if by is not None:
-                if interest.target.isdigit():
+                if is_ascii_digits(interest.target):
                     by.setdefault(int(interest.target), []).append(interest)
             elif interest.entity_ids:
                 for entity_id in interest.stand_ins(min(interest.entity_ids)):
@@ -378,7 +379,7 @@ class _Neighbours:
             about = [k for k in keys if k.startswith(("e:", "t:"))]
             norms.append(1 / math.sqrt(len(about)) if about else 0.0)
             for key in about:
-                if key.startswith("e:") and key[2:].isdigit():
+                if key.startswith("e:") and is_ascii_digits(key[2:]):
                     by: dict[Any, int] = self.entity_rows
                     name: Any = int(key[2:])
                 else:

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from broadsheet.digits import is_ascii_digits
 from broadsheet.model import (
     ArticleId,
     Entity,
@@ -428,7 +429,7 @@ def load_entity(conn: Connection, name_or_id: str) -> list[Entity]:
     A single word no entity went by alone finds those whose full names contain it ("Morisaki"
     finds "Kenji Morisaki").
     """
-    if name_or_id.isdigit():
+    if is_ascii_digits(name_or_id):
         found = _entities_where(conn, entities.c.id == int(name_or_id))
         if found:
             return found

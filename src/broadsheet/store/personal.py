@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from broadsheet.digits import is_ascii_digits
 from broadsheet.errors import InputError, NotFound
 from broadsheet.model import FeedbackKind, Follow, FollowKind, Mute, Topic, UserId
 from broadsheet.pipeline import rank as ranking
@@ -145,7 +146,7 @@ def _normalise_target(kind: FollowKind, target: str) -> str:
         if not text or len(text) > 100:
             raise InputError("a keyword needs 1 to 100 characters")
         return text.lower()
-    if not text.isdigit() or not 0 < int(text) < 2**63:
+    if not is_ascii_digits(text) or not 0 < int(text) < 2**63:
         raise InputError(f"{kind.value} {target!r}: not an id")
     return str(int(text))
 
@@ -508,7 +509,7 @@ class Personal:
         """Follows or mutes resolved for ranking: labels, and topics' entities and keywords."""
         by_kind: dict[FollowKind, list[int]] = defaultdict(list)
         for f in follow_rows:
-            if f.kind is not FollowKind.KEYWORD and f.target.isdigit():
+            if f.kind is not FollowKind.KEYWORD and is_ascii_digits(f.target):
                 by_kind[f.kind].append(int(f.target))
         with self._connect(conn) as conn:
             topic_rows = {
@@ -537,7 +538,7 @@ class Personal:
         found: list[ranking.Interest] = []
         for f in follow_rows:
             weight = float(getattr(f, "weight", 1.0))
-            key = int(f.target) if f.target.isdigit() else 0
+            key = int(f.target) if is_ascii_digits(f.target) else 0
             if f.kind is FollowKind.KEYWORD:
                 words = ranking.keyword_terms(f.target)
                 found.append(
@@ -658,9 +659,9 @@ class Personal:
         for interest in profile.follows:
             if interest.kind is FollowKind.ENTITY:
                 weights[f"e:{interest.target}"] += interest.weight
-            elif interest.kind is FollowKind.SOURCE and interest.target.isdigit():
+            elif interest.kind is FollowKind.SOURCE and is_ascii_digits(interest.target):
                 source_weights[int(interest.target)] += interest.weight
-            elif interest.kind is FollowKind.STORY and interest.target.isdigit():
+            elif interest.kind is FollowKind.STORY and is_ascii_digits(interest.target):
                 found.add(int(interest.target))
             elif interest.entity_ids:
                 # A topic needs every one of its entities (or an official of it): looking up one

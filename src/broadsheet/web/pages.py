@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from broadsheet.digits import is_ascii_digits
 from broadsheet.errors import FetchError, InputError, NotFound
 from broadsheet.model import FeedbackKind, FollowKind, InputFormat, RawDocument, User
 from broadsheet.pipeline import ingest as run_ingest
@@ -532,7 +533,7 @@ def _entity_ids(store: Store, text: str) -> list[int]:
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
-        if part.isdigit():
+        if is_ascii_digits(part):
             found.append(find_entity(store, int(part)).id)
             continue
         exact = [e for e in store.find_entities(part) if e.name.casefold() == part.casefold()]

@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from broadsheet.digits import is_ascii_digits
 from broadsheet.errors import InputError, NotFound
 from broadsheet.model import (
     Article,
@@ -408,13 +409,13 @@ def check_follow_target(
     if kind is FollowKind.KEYWORD:
         return
     text = target.strip()
-    if kind is FollowKind.TOPIC and text.isdigit():
+    if kind is FollowKind.TOPIC and is_ascii_digits(text):
         topic = Personal(store).topic(int(text))
         # Another user's own topic is not there for anybody else (as on its page).
         if topic.user_id is not None and topic.user_id != user_id:
             raise NotFound(f"no topic {text}")
         return
-    if not text.isdigit() or not 0 < int(text) < 2**63:
+    if not is_ascii_digits(text) or not 0 < int(text) < 2**63:
         raise InputError(f"follow {kind.value} {target!r}: not an id")
     if kind is FollowKind.ENTITY:
         find_entity(store, int(text))
