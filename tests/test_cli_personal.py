@@ -228,6 +228,10 @@ def test_topic_create_show_list_and_edit(run, store, user) -> None:
         (("follow", "{user}", "story", "\u00b2"), "not an id"),
         (("follow", "{user}", "source", "\u00b2"), "no source '\u00b2'"),
         (("follow", "{user}", "entity", "\u00b2"), "no entity named '\u00b2'"),
+        # More than a 64-bit key holds: no row, not an OverflowError from the database.
+        (("follow", "{user}", "topic", "9" * 25), "no topic " + "9" * 25),
+        (("follow", "{user}", "story", "9" * 25), "not an id"),
+        (("follow", "{user}", "entity", "9" * 25), "no entity " + "9" * 25),
     ],
 )
 def test_unknown_targets_are_a_clear_error_with_exit_code_1(run, user, args, message) -> None:
@@ -247,6 +251,9 @@ def test_a_keyword_that_looks_like_a_digit_keeps_the_feed_working(run, user) -> 
 
 
 def test_usage_errors_exit_2(run, user) -> None:
+    for args in (("story", "9" * 25), ("article", "9" * 25), ("stories", "--offset", "9" * 25)):
+        huge = run(*args)
+        assert huge.exit_code == 2 and "is not in the range" in huge.stderr, huge.output
     assert run("follow", user, "person", "x").exit_code == 2  # KIND is a choice
     assert run("follow", user, "keyword", "x", "--weight", "0").exit_code == 2
     assert run("follow", user, "keyword", "x", "--weight", "11").exit_code == 2

@@ -27,7 +27,7 @@ from rich.table import Table
 
 from broadsheet import __version__
 from broadsheet.config import Settings, redact_url
-from broadsheet.digits import is_ascii_digits
+from broadsheet.digits import MAX_ROW_ID, is_ascii_digits, row_id
 from broadsheet.errors import BroadsheetError, ConfigError, InputError, NotFound
 from broadsheet.inputs import iter_raws, walk_inputs
 from broadsheet.logs import configure_logging
@@ -76,6 +76,11 @@ __all__ = ["EXIT_QUARANTINED", "cli", "main"]
 EXIT_QUARANTINED = 3
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Row ids as arguments: a number a store key can hold, so a mistyped or hostile id is a usage
+# error (exit 2) instead of an OverflowError from the database. Offsets as far as the API's.
+ROW_ID = click.IntRange(1, MAX_ROW_ID)
+OFFSET = click.IntRange(0, 10_000_000)
 
 
 # --- shared plumbing -----------------------------------------------------------------------------
@@ -323,7 +328,7 @@ def _with_format(item: RawDocument | Rejected, fmt: InputFormat) -> RawDocument 
 
 @cli.command()
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--offset", default=0, type=click.IntRange(0))
+@click.option("--offset", default=0, type=OFFSET)
 @click.option("--source", help="Only this outlet.")
 @click.option("--no-duplicates", is_flag=True, help="Hide exact copies of other articles.")
 @json_option
@@ -369,8 +374,8 @@ def articles(
 
 
 @cli.command()
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--offset", type=OFFSET, default=0, show_default=True)
 @json_option
 @click.pass_context
 @handle_errors
@@ -400,7 +405,7 @@ def stories(ctx: click.Context, limit: int, offset: int, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("story_id", type=int)
+@click.argument("story_id", type=ROW_ID)
 @json_option
 @click.pass_context
 @handle_errors
@@ -507,7 +512,7 @@ def story(ctx: click.Context, story_id: int, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("article_id", type=int)
+@click.argument("article_id", type=ROW_ID)
 @click.option("--versions", is_flag=True, help="Also list every version, oldest first.")
 @click.option("--removed", is_flag=True, help="Also show what the cleaner removed, where, and why.")
 @json_option
@@ -646,7 +651,7 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
 @click.option(
     "--resolve",
     "resolve_ids",
-    type=int,
+    type=ROW_ID,
     multiple=True,
     metavar="ID",
     help="Mark record ID as dealt with (repeatable); its raw input stays in the store.",
@@ -705,7 +710,7 @@ def quarantine(
     help="Only entities of this type.",
 )
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
-@click.option("--offset", default=0, type=click.IntRange(0))
+@click.option("--offset", default=0, type=OFFSET)
 @json_option
 @click.pass_context
 @handle_errors
@@ -960,7 +965,7 @@ def _short_time(value: datetime | None) -> str:
 
 
 @feeds.command("remove")
-@click.argument("feed_id", type=int)
+@click.argument("feed_id", type=ROW_ID)
 @json_option
 @click.pass_context
 @handle_errors
@@ -1048,7 +1053,7 @@ def feeds_export(ctx: click.Context, output: Path | None) -> None:
 @click.option(
     "--feed",
     "feed_ids",
-    type=int,
+    type=ROW_ID,
     multiple=True,
     help="Poll this feed now, due or not (repeatable; implies --once).",
 )
@@ -1649,8 +1654,8 @@ def _find_entity(store: Store, text: str) -> Entity:
     would quietly fill the feed with the wrong stories), unless exactly one of them has it as
     its canonical name. Raises ``NotFound`` or ``InputError`` (exit 1)."""
     found = store.find_entities(text)
-    if is_ascii_digits(text.strip()):
-        exact = [e for e in found if e.id == int(text)]
+    if row_id(text) is not None:
+        exact = [e for e in found if e.id == row_id(text)]
         if exact:
             return exact[0]
     if not found:
@@ -1688,7 +1693,10 @@ def _find_topic(store: Store, text: str, user: User | None) -> Topic:
 
     personal = Personal(store)
     if is_ascii_digits(text.strip()):
-        found = personal.topic(int(text))
+        number = row_id(text)
+        if number is None:
+            raise NotFound(f"no topic {text.strip()}")
+        found = personal.topic(number)
         if found.user_id is not None and (user is None or found.user_id != user.id):
             raise NotFound(f"no topic {text}")
         return found
@@ -1713,9 +1721,10 @@ def _target(store: Store, kind: FollowKind, text: str, user: User) -> tuple[str,
         topic = _find_topic(store, text, user)
         return str(topic.id), topic.name
     if kind is FollowKind.STORY:
-        if not is_ascii_digits(text.strip()):
+        number = row_id(text)
+        if number is None:
             raise InputError(f"story {text!r}: not an id (see `broadsheet stories`)")
-        found = store.story(int(text))[0]
+        found = store.story(number)[0]
         return str(found.id), found.title
     words = " ".join(text.split()).lower()
     return words, f"“{words}”"
@@ -2185,7 +2194,7 @@ def topic_create(
 
 
 @topic.command("show")
-@click.argument("topic_id", type=click.IntRange(1), metavar="ID")
+@click.argument("topic_id", type=ROW_ID, metavar="ID")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 200))
 @json_option
 @click.pass_context
@@ -2234,7 +2243,7 @@ def topic_show(ctx: click.Context, topic_id: int, limit: int, as_json: bool) -> 
 
 
 @topic.command("edit")
-@click.argument("topic_id", type=click.IntRange(1), metavar="ID")
+@click.argument("topic_id", type=ROW_ID, metavar="ID")
 @click.option("--name", help="A new name.")
 @click.option(
     "--entity",

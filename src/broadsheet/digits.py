@@ -12,9 +12,24 @@ patterns matched, which ``int()`` always reads, and is left as it is.)
 
 from __future__ import annotations
 
-__all__ = ["is_ascii_digits"]
+__all__ = ["MAX_ROW_ID", "is_ascii_digits", "row_id"]
+
+# The largest integer key SQLite and PostgreSQL store (signed 64 bits): a larger id is no row,
+# and handing it to a query raises OverflowError instead of finding nothing.
+MAX_ROW_ID = 2**63 - 1
 
 
 def is_ascii_digits(text: str) -> bool:
     """True when ``text`` is one or more ASCII digits "0"-"9" and nothing else."""
     return text.isascii() and text.isdigit()
+
+
+def row_id(text: str) -> int | None:
+    """``text`` (blanks around it aside) as a row id: ASCII digits from 1 to ``MAX_ROW_ID``;
+    None for anything else, so a caller can answer "not an id" or "no such row" instead of
+    sending the database a number it cannot hold."""
+    stripped = text.strip()
+    if not is_ascii_digits(stripped):
+        return None
+    value = int(stripped)
+    return value if 1 <= value <= MAX_ROW_ID else None

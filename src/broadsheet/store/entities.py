@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from broadsheet.digits import is_ascii_digits
+from broadsheet.digits import row_id
 from broadsheet.model import (
     ArticleId,
     Entity,
@@ -429,8 +429,9 @@ def load_entity(conn: Connection, name_or_id: str) -> list[Entity]:
     A single word no entity went by alone finds those whose full names contain it ("Morisaki"
     finds "Kenji Morisaki").
     """
-    if is_ascii_digits(name_or_id):
-        found = _entities_where(conn, entities.c.id == int(name_or_id))
+    number = row_id(name_or_id)
+    if number is not None:
+        found = _entities_where(conn, entities.c.id == number)
         if found:
             return found
     key = name_key(name_or_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from broadsheet.digits import is_ascii_digits
+from broadsheet.digits import is_ascii_digits, row_id
 from broadsheet.errors import FetchError, InputError, NotFound
 from broadsheet.model import FeedbackKind, FollowKind, InputFormat, RawDocument, User
 from broadsheet.pipeline import ingest as run_ingest
@@ -534,7 +534,10 @@ def _entity_ids(store: Store, text: str) -> list[int]:
         if not part:
             continue
         if is_ascii_digits(part):
-            found.append(find_entity(store, int(part)).id)
+            number = row_id(part)
+            if number is None:
+                raise InputError(f"no entity {part}")
+            found.append(find_entity(store, number).id)
             continue
         exact = [e for e in store.find_entities(part) if e.name.casefold() == part.casefold()]
         if not exact:

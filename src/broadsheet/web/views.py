@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from broadsheet.digits import is_ascii_digits
+from broadsheet.digits import row_id
 from broadsheet.errors import InputError, NotFound
 from broadsheet.model import (
     Article,
@@ -408,18 +408,17 @@ def check_follow_target(
     ``NotFound`` (404) when no such object exists; keywords are checked by the store."""
     if kind is FollowKind.KEYWORD:
         return
-    text = target.strip()
-    if kind is FollowKind.TOPIC and is_ascii_digits(text):
-        topic = Personal(store).topic(int(text))
+    number = row_id(target)
+    if number is None:
+        raise InputError(f"follow {kind.value} {target!r}: not an id")
+    if kind is FollowKind.TOPIC:
+        topic = Personal(store).topic(number)
         # Another user's own topic is not there for anybody else (as on its page).
         if topic.user_id is not None and topic.user_id != user_id:
-            raise NotFound(f"no topic {text}")
-        return
-    if not is_ascii_digits(text) or not 0 < int(text) < 2**63:
-        raise InputError(f"follow {kind.value} {target!r}: not an id")
-    if kind is FollowKind.ENTITY:
-        find_entity(store, int(text))
+            raise NotFound(f"no topic {number}")
+    elif kind is FollowKind.ENTITY:
+        find_entity(store, number)
     elif kind is FollowKind.SOURCE:
-        find_source(store, int(text))
+        find_source(store, number)
     else:
-        store.story(int(text))
+        store.story(number)
