@@ -1654,8 +1654,9 @@ def _find_entity(store: Store, text: str) -> Entity:
     would quietly fill the feed with the wrong stories), unless exactly one of them has it as
     its canonical name. Raises ``NotFound`` or ``InputError`` (exit 1)."""
     found = store.find_entities(text)
-    if row_id(text) is not None:
-        exact = [e for e in found if e.id == row_id(text)]
+    number = row_id(text)
+    if number is not None:
+        exact = [e for e in found if e.id == number]
         if exact:
             return exact[0]
     if not found:

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from broadsheet.digits import is_ascii_digits
+from broadsheet.digits import is_ascii_digits, row_id
 from broadsheet.errors import InputError, NotFound
 from broadsheet.model import FeedbackKind, Follow, FollowKind, Mute, Topic, UserId
 from broadsheet.pipeline import rank as ranking
@@ -146,9 +146,10 @@ def _normalise_target(kind: FollowKind, target: str) -> str:
         if not text or len(text) > 100:
             raise InputError("a keyword needs 1 to 100 characters")
         return text.lower()
-    if not is_ascii_digits(text) or not 0 < int(text) < 2**63:
+    number = row_id(text)
+    if number is None:
         raise InputError(f"{kind.value} {target!r}: not an id")
-    return str(int(text))
+    return str(number)
 
 
 def _keywords(values: Iterable[str]) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, CursorResult, Row
 
-from broadsheet.digits import is_ascii_digits
+from broadsheet.digits import row_id
 from broadsheet.errors import Conflict, InputError, NotFound, StoreError
 from broadsheet.model import ApiToken, Follow, FollowKind, User, UserId
 from broadsheet.store.schema import api_tokens, follows, sessions, users
@@ -310,9 +310,10 @@ def _follow_target(kind: FollowKind, target: str) -> str:
         if not text or len(text) > 100:
             raise InputError("a followed keyword needs 1 to 100 characters")
         return text.lower()
-    if not is_ascii_digits(text) or int(text) < 1 or int(text) >= 2**63:
+    number = row_id(text)
+    if number is None:
         raise InputError(f"follow {kind.value} {target!r}: not an id")
-    return str(int(text))
+    return str(number)
 
 
 def _follow(row: Row[Any]) -> Follow:
