@@ -22,9 +22,15 @@ _CARD = re.compile(r'<article class="story-card"[^>]*>\s*<h2 id="story-(\d+)-tit
 
 
 @pytest.fixture
-def reader(demo_settings, demo_store) -> TestClient:
+def reader_name() -> str:
+    """The name of the user ``reader`` logs in as (one per test)."""
+    return f"r{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def reader(demo_settings, demo_store, reader_name: str) -> TestClient:
     """A new user, logged in through the real form."""
-    name = f"r{uuid.uuid4().hex[:10]}"
+    name = reader_name
     Accounts(demo_store).add_user(name, PASSWORD, now=datetime.now(UTC))
     client = make_client(demo_settings, demo_store)
     page = client.get("/login")
@@ -33,7 +39,6 @@ def reader(demo_settings, demo_store) -> TestClient:
         data={"name": name, "password": PASSWORD, "csrf_token": csrf_of(page.text), "next": "/"},
     )
     assert response.status_code == 303
-    client.user_name = name
     return client
 
 
@@ -94,7 +99,7 @@ def test_muting_a_source_removes_its_stories_even_when_followed(reader, demo_sto
     assert 'aria-pressed="true"' in reader.get(f"/sources/{source.id}").text
 
 
-def test_a_read_story_sinks_and_a_hidden_one_goes(reader, demo_store) -> None:
+def test_a_read_story_sinks_and_a_hidden_one_goes(reader, reader_name, demo_store) -> None:
     big = max(demo_store.stories(limit=100), key=lambda s: s.source_count)
     _post(reader, "/follows", kind="story", target=str(big.id), next="/")
     first = _front(reader)
@@ -111,7 +116,7 @@ def test_a_read_story_sinks_and_a_hidden_one_goes(reader, demo_store) -> None:
     page = reader.get(f"/stories/{big.id}").text
     assert 'name="kind" value="liked"' in page
     _post(reader, f"/stories/{big.id}/feedback", page=f"/stories/{big.id}", kind="liked")
-    user_id = Accounts(demo_store).user(reader.user_name).id
+    user_id = Accounts(demo_store).user(reader_name).id
     kinds = [k.value for k, _ in Personal(demo_store).feedback(user_id)]
     assert kinds[-1] == "liked" and kinds.count("opened") >= 2 and "hidden" in kinds
     assert reader.post(f"/stories/{big.id}/feedback", data={"kind": "liked"}).status_code == 403
