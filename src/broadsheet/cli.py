@@ -1340,28 +1340,50 @@ def _print_eval_sections(report: Mapping[str, Any], headline: Sequence[str] | No
 
 @eval_group.command("clustering")
 @eval_dir_option
+@click.option(
+    "--orders",
+    "n_orders",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="Seeded arrival orders. The first 5 are the same for any count: more orders show how "
+    "far the 5-order spread itself moves between draws.",
+)
 @json_option
 @click.pass_context
 @handle_errors
-def eval_clustering(ctx: click.Context, eval_dir: Path | None, as_json: bool) -> None:
+def eval_clustering(
+    ctx: click.Context, eval_dir: Path | None, n_orders: int, as_json: bool
+) -> None:
     """Story clustering: the ECB+ test split plus 24 GUM distractors streamed through fresh
-    stores in 5 seeded orders (BCubed and pairwise P/R/F1), beside title-overlap, single-pass
-    tf-idf and offline agglomerative baselines. Needs scikit-learn; takes about a minute.
+    stores in 5 seeded orders (BCubed and pairwise P/R/F1, their spread and standard deviation
+    across orders), beside title-overlap, single-pass tf-idf and offline agglomerative
+    baselines. Needs scikit-learn; takes about a minute.
 
     \b
     Example:
       broadsheet eval clustering --json
+      broadsheet eval clustering --orders 40 --json
     """
     from broadsheet.evaluation.clustering import run_clustering_eval  # heavy: on demand
 
     app = _app(ctx)
-    report = run_clustering_eval(_eval_dir(app, eval_dir), spacy_model=app.settings.spacy_model)
+    report = run_clustering_eval(
+        _eval_dir(app, eval_dir), spacy_model=app.settings.spacy_model, n_orders=n_orders
+    )
     if as_json:
         _emit_json(report)
         return
     _print_eval_sections(
         report,
-        ("bcubed_f1", "bcubed_precision", "bcubed_recall", "bcubed_f1_spread", "pairwise_f1"),
+        (
+            "bcubed_f1",
+            "bcubed_precision",
+            "bcubed_recall",
+            "bcubed_f1_spread",
+            "bcubed_f1_sd",
+            "pairwise_f1",
+        ),
     )
 
 

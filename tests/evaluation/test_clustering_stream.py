@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from broadsheet.evaluation.clustering import Doc, process_docs, stream_store
+import pytest
+
+from broadsheet.evaluation.clustering import (
+    MAX_ORDERS,
+    Doc,
+    orders,
+    process_docs,
+    run_clustering_eval,
+    stream_store,
+    summarise,
+)
 from broadsheet.store import stories as story_store
 
 _FIRE = (
@@ -56,3 +66,44 @@ def test_stream_store_labels_the_documents_and_times_clustering_inside_the_write
     # Clustering ran inside the timed writes: some time, and less than the writes took.
     assert 0.0 < clustering < sum(seconds)
     assert story_store.assign is assign  # the timer is taken off again
+
+
+def test_more_orders_keep_the_first_five_and_add_new_ones() -> None:
+    five = orders(30)
+    forty = orders(30, 40)
+    assert forty[:5] == five  # the 5 orders are the same draws whatever the count
+    assert len({tuple(o) for o in forty}) == 40
+    assert all(sorted(o) == list(range(30)) for o in forty)
+
+
+def test_summary_gives_mean_spread_and_deviation_of_each_f1() -> None:
+    runs = [
+        {"bcubed_f1": 0.90, "bcubed_precision": 0.8},
+        {"bcubed_f1": 0.94, "bcubed_precision": 0.9},
+        {"bcubed_f1": 0.92, "bcubed_precision": 1.0},
+    ]
+    summary = summarise(runs)
+    assert summary["bcubed_f1"] == 0.92
+    assert summary["bcubed_f1_spread"] == 0.04
+    assert summary["bcubed_f1_sd"] == 0.02  # sample deviation of 0.90, 0.94, 0.92
+    assert "bcubed_precision_sd" not in summary  # only F1s get a spread and a deviation
+    assert "bcubed_f1_sd" not in summarise(runs[:1])  # one order has no deviation
+
+
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [
+        ("0", "not in the range 1<=x<=100"),
+        ("101", "not in the range"),
+        ("x", "not a valid integer"),
+    ],
+)
+def test_eval_clustering_refuses_an_order_count_out_of_range(run, count: str, message: str) -> None:
+    result = run("eval", "clustering", "--orders", count)
+    assert result.exit_code == 2
+    assert "--orders" in result.output and message in result.output
+
+
+def test_the_library_refuses_what_the_cli_refuses(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="1 to 100"):
+        run_clustering_eval(tmp_path, n_orders=MAX_ORDERS + 1)
