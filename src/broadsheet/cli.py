@@ -1343,7 +1343,7 @@ def _print_eval_sections(report: Mapping[str, Any], headline: Sequence[str] | No
 @click.option(
     "--orders",
     "n_orders",
-    type=click.IntRange(1, 100),
+    type=click.IntRange(1, 100),  # evaluation.clustering.MAX_ORDERS (imported only on use)
     default=5,
     show_default=True,
     help="Seeded arrival orders. The first 5 are the same for any count: more orders show how "
@@ -1356,9 +1356,10 @@ def eval_clustering(
     ctx: click.Context, eval_dir: Path | None, n_orders: int, as_json: bool
 ) -> None:
     """Story clustering: the ECB+ test split plus 24 GUM distractors streamed through fresh
-    stores in 5 seeded orders (BCubed and pairwise P/R/F1, their spread and standard deviation
-    across orders), beside title-overlap, single-pass tf-idf and offline agglomerative
-    baselines. Needs scikit-learn; takes about a minute.
+    stores in seeded orders, 5 unless --orders says otherwise (BCubed and pairwise P/R/F1, their
+    spread and standard deviation across orders), beside title-overlap, single-pass tf-idf and
+    offline agglomerative baselines. Needs scikit-learn; takes about a minute, and about five
+    for 40 orders.
 
     \b
     Example:
