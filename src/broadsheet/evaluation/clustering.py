@@ -369,7 +369,8 @@ def run_clustering_eval(
     our_labels: list[dict[str, int]] = []
     per_write: list[list[float]] = []
     clustering_seconds = 0.0
-    for order in orders(len(docs), n_orders):
+    arrivals = orders(len(docs), n_orders)  # every online system sees the same orders
+    for order in arrivals:
         with tempfile.TemporaryDirectory(prefix="broadsheet-eval-clustering-") as tmp:
             labels, seconds, clustering = stream_store(docs, results, order, Path(tmp))
         our_labels.append(labels)
@@ -377,14 +378,13 @@ def run_clustering_eval(
         clustering_seconds += clustering
     runs: dict[str, list[Mapping[str, Hashable]]] = {
         "broadsheet": list(our_labels),
-        "title-overlap": [title_overlap(docs, o) for o in orders(len(docs), n_orders)],
+        "title-overlap": [title_overlap(docs, o) for o in arrivals],
         "single-pass-tfidf": [
-            single_pass_tfidf(docs, o, fitted["single_pass_tfidf_threshold"])
-            for o in orders(len(docs), n_orders)
+            single_pass_tfidf(docs, o, fitted["single_pass_tfidf_threshold"]) for o in arrivals
         ],
         "single-pass-tfidf-prior": [
             single_pass_tfidf(docs, o, fitted["single_pass_tfidf_prior_threshold"], PRIOR_LANGUAGE)
-            for o in orders(len(docs), n_orders)
+            for o in arrivals
         ],
         "agglomerative-offline": [agglomerative(docs, fitted["agglomerative_distance"])],
     }
