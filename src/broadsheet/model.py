@@ -14,6 +14,9 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, NewType
 
+from broadsheet.digits import row_id
+from broadsheet.errors import InputError
+
 __all__ = [
     "Article",
     "ArticleDraft",
@@ -642,6 +645,27 @@ class FollowKind(StrEnum):
     KEYWORD = "keyword"
     TOPIC = "topic"
 
+    def normalise(self, target: str, *, verb: str) -> str:
+        """``target`` as the store keeps it: a keyword lower-cased with its blanks collapsed
+        (1 to 100 characters), any other kind's id as plain digits. Follows and mutes store the
+        same form, so a mute matches the follow it silences. ``verb`` ("follow", "mute") names
+        the action in the ``InputError`` raised for a target that is neither."""
+        text = " ".join(target.split())
+        if self is FollowKind.KEYWORD:
+            if not text or len(text) > MAX_KEYWORD_CHARS:
+                raise InputError(
+                    f"{verb} keyword: a keyword needs 1 to {MAX_KEYWORD_CHARS} characters"
+                )
+            return text.lower()
+        number = row_id(text)
+        if number is None:
+            raise InputError(f"{verb} {self.value} {target!r}: not an id")
+        return str(number)
+
+
+# The longest keyword a user can follow or mute (and a topic keyword's limit).
+MAX_KEYWORD_CHARS = 100
+
 
 @dataclass(frozen=True, slots=True)
 class Follow:
@@ -655,7 +679,7 @@ class Follow:
     created_at: datetime
 
 
-__all__ += ["ApiToken", "Follow", "FollowKind", "User", "UserId"]
+__all__ += ["MAX_KEYWORD_CHARS", "ApiToken", "Follow", "FollowKind", "User", "UserId"]
 
 
 # --- story views (#8) ----------------------------------------------------------------------------

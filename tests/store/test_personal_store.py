@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from broadsheet.errors import InputError
 from broadsheet.evaluation.synthetic import placeholder_raw, placeholder_sources
 from broadsheet.model import FollowKind
 from broadsheet.pipeline import rank as ranking
 from broadsheet.store import Store
 from broadsheet.store.personal import Personal
 from broadsheet.store.schema import articles, entities, raw_documents, stories, story_terms
+from broadsheet.store.users import Accounts
 from tests.conftest import article_html
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -209,3 +211,28 @@ def test_a_topic_finds_stories_that_name_only_an_official_of_its_entity(
     topic = personal.create_topic(None, "EU-China trade", [eu, china], ["tariffs"], now=NOW)
     ranked = personal.topic_feed(topic, now=datetime.now(UTC), half_life_hours=24.0)
     assert wen_story in [r.story_id for r in ranked]
+
+
+def test_a_mute_stores_its_target_as_the_follow_it_silences(
+    world: tuple[Store, list[int]],
+) -> None:
+    """Follows and mutes share one normalisation (``FollowKind.normalise``): a keyword muted
+    with other blanks and capitals, or a story id with leading zeros, is the same target as
+    the follow, and each refusal names its own action."""
+    store, _ = world
+    user = Accounts(store).add_user("reader", "a long enough password", now=NOW)
+    follow = Accounts(store).follow(user.id, FollowKind.KEYWORD, "  EU–China   Trade ", now=NOW)
+    mute = Personal(store).mute(user.id, FollowKind.KEYWORD, "eu–china trade", now=NOW)
+    assert follow.target == mute.target == "eu–china trade"
+    story_follow = Accounts(store).follow(user.id, FollowKind.STORY, " 0042 ", now=NOW)
+    story_mute = Personal(store).mute(user.id, FollowKind.STORY, "42", now=NOW)
+    assert story_follow.target == story_mute.target == "42"
+
+    with pytest.raises(InputError, match=r"^follow story 'latest': not an id$"):
+        Accounts(store).follow(user.id, FollowKind.STORY, "latest", now=NOW)
+    with pytest.raises(InputError, match=r"^mute entity '²': not an id$"):
+        Personal(store).mute(user.id, FollowKind.ENTITY, "²", now=NOW)
+    with pytest.raises(InputError, match=r"^mute keyword: a keyword needs 1 to 100 characters$"):
+        Personal(store).mute(user.id, FollowKind.KEYWORD, "x" * 101, now=NOW)
+    with pytest.raises(InputError, match=r"^follow keyword: a keyword needs 1 to 100"):
+        Accounts(store).follow(user.id, FollowKind.KEYWORD, "   ", now=NOW)

@@ -33,9 +33,17 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from broadsheet.digits import is_ascii_digits, row_id
+from broadsheet.digits import is_ascii_digits
 from broadsheet.errors import InputError, NotFound
-from broadsheet.model import FeedbackKind, Follow, FollowKind, Mute, Topic, UserId
+from broadsheet.model import (
+    MAX_KEYWORD_CHARS,
+    FeedbackKind,
+    Follow,
+    FollowKind,
+    Mute,
+    Topic,
+    UserId,
+)
 from broadsheet.pipeline import rank as ranking
 from broadsheet.pipeline.cluster import term_counts
 from broadsheet.store import storyviews as story_view_store
@@ -140,25 +148,13 @@ def _mute(row: Row[Any]) -> Mute:
     )
 
 
-def _normalise_target(kind: FollowKind, target: str) -> str:
-    text = " ".join(target.split())
-    if kind is FollowKind.KEYWORD:
-        if not text or len(text) > 100:
-            raise InputError("a keyword needs 1 to 100 characters")
-        return text.lower()
-    number = row_id(text)
-    if number is None:
-        raise InputError(f"{kind.value} {target!r}: not an id")
-    return str(number)
-
-
 def _keywords(values: Iterable[str]) -> tuple[str, ...]:
     found: list[str] = []
     for value in values:
         text = " ".join(value.split()).lower()
         if text and text not in found:
-            if len(text) > 100:
-                raise InputError("a topic keyword has at most 100 characters")
+            if len(text) > MAX_KEYWORD_CHARS:
+                raise InputError(f"a topic keyword has at most {MAX_KEYWORD_CHARS} characters")
             found.append(text)
     return tuple(found)
 
@@ -197,7 +193,7 @@ class Personal:
     def mute(self, user_id: int, kind: FollowKind, target: str, *, now: datetime) -> Mute:
         """Mute an entity, source, story, topic (ids) or keyword; muting again is a no-op.
         Raises ``InputError`` for a target that is not an id (or an empty keyword)."""
-        target = _normalise_target(kind, target)
+        target = kind.normalise(target, verb="mute")
         where = (mutes.c.user_id == user_id, mutes.c.kind == kind.value, mutes.c.target == target)
         with self._write() as conn:
             if conn.execute(sa.select(mutes.c.id).where(*where)).first() is None:

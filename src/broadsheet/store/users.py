@@ -24,7 +24,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, CursorResult, Row
 
-from broadsheet.digits import row_id
 from broadsheet.errors import Conflict, InputError, NotFound, StoreError
 from broadsheet.model import ApiToken, Follow, FollowKind, User, UserId
 from broadsheet.store.schema import api_tokens, follows, sessions, users
@@ -259,7 +258,7 @@ class Accounts:
         """Follow ``target`` (an id for entities, sources and stories, words for a keyword);
         following again updates the weight. Raises ``InputError`` for an empty keyword or a
         weight outside 0 < w <= 10."""
-        target = _follow_target(kind, target)
+        target = kind.normalise(target, verb="follow")
         if not 0 < weight <= MAX_FOLLOW_WEIGHT:
             raise InputError(f"follow weight {weight}: must be above 0 and at most 10")
         with self._write() as conn:
@@ -302,18 +301,6 @@ class Accounts:
 
 # A follow counts at most ten times an ordinary one in the personal feed.
 MAX_FOLLOW_WEIGHT = 10.0
-
-
-def _follow_target(kind: FollowKind, target: str) -> str:
-    text = " ".join(target.split())
-    if kind is FollowKind.KEYWORD:
-        if not text or len(text) > 100:
-            raise InputError("a followed keyword needs 1 to 100 characters")
-        return text.lower()
-    number = row_id(text)
-    if number is None:
-        raise InputError(f"follow {kind.value} {target!r}: not an id")
-    return str(number)
 
 
 def _follow(row: Row[Any]) -> Follow:

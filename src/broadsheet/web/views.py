@@ -13,8 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from broadsheet.digits import row_id
-from broadsheet.errors import InputError, NotFound
+from broadsheet.errors import NotFound
 from broadsheet.model import (
     Article,
     Entity,
@@ -408,9 +407,7 @@ def check_follow_target(
     ``NotFound`` (404) when no such object exists; keywords are checked by the store."""
     if kind is FollowKind.KEYWORD:
         return
-    number = row_id(target)
-    if number is None:
-        raise InputError(f"follow {kind.value} {target!r}: not an id")
+    number = int(kind.normalise(target, verb="follow"))
     if kind is FollowKind.TOPIC:
         topic = Personal(store).topic(number)
         # Another user's own topic is not there for anybody else (as on its page).
