@@ -1358,7 +1358,7 @@ def eval_clustering(
     """Story clustering: the ECB+ test split plus 24 GUM distractors streamed through fresh
     stores in seeded orders, 5 unless --orders says otherwise (BCubed and pairwise P/R/F1, their
     spread and standard deviation across orders), beside title-overlap, single-pass tf-idf and
-    offline agglomerative baselines. Needs scikit-learn; takes about a minute, and about five
+    offline agglomerative baselines. Needs scikit-learn; takes about a minute, and about four
     for 40 orders.
 
     \b

@@ -10,12 +10,15 @@ import pytest
 from broadsheet.evaluation.clustering import (
     MAX_ORDERS,
     Doc,
+    arrival_vectors,
     orders,
     process_docs,
     run_clustering_eval,
+    single_pass_tfidf,
     stream_store,
     summarise,
 )
+from broadsheet.pipeline.cluster import cosine_to
 from broadsheet.store import stories as story_store
 
 _FIRE = (
@@ -107,3 +110,46 @@ def test_eval_clustering_refuses_an_order_count_out_of_range(run, count: str, me
 def test_the_library_refuses_what_the_cli_refuses(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="1 to 100"):
         run_clustering_eval(tmp_path, n_orders=MAX_ORDERS + 1)
+
+
+def _scan_every_centroid(docs: list[Doc], order: list[int], threshold: float) -> dict[str, int]:
+    """The single-pass baseline as first written: every centroid scored with ``cosine_to``."""
+    centroids: list[dict[str, float]] = []
+    labels: dict[str, int] = {}
+    for doc_id, vector in arrival_vectors(docs, order):
+        best, best_sim = -1, threshold
+        for key, centroid in enumerate(centroids):
+            sim = cosine_to(vector, centroid)
+            if sim >= best_sim:
+                best, best_sim = key, sim
+        if best < 0:
+            centroids.append({})
+            best = len(centroids) - 1
+        for term, weight in vector.items():
+            centroids[best][term] = centroids[best].get(term, 0.0) + weight
+        labels[doc_id] = best
+    return labels
+
+
+def test_single_pass_baseline_scores_only_centroids_sharing_a_term_with_the_same_labels() -> None:
+    """The baseline skips centroids that share no term with the article (their cosine is 0)
+    and keeps each centroid's norm; its labels must be the full scan's at every threshold,
+    ties included (two copies of one text tie exactly), and at 0, where an unrelated story
+    does win."""
+    docs = [
+        Doc("fire", "e1", "Paper mill fire", _FIRE),
+        Doc("vote", "e2", "Fisheries budget vote", _VOTE),
+        Doc("fire2", "e1", "Mill fire overnight", _FIRE_AGAIN),
+        Doc("copy", "e1", "Paper mill fire", _FIRE),
+        Doc("other", "e3", "Orchard frost", "Frost ruined the apricot orchards of Melvaig."),
+    ]
+    for order in ([0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [1, 3, 0, 4, 2]):
+        for threshold in (0.0, 0.05, 0.2, 0.5, 0.99):
+            expected = _scan_every_centroid(docs, order, threshold)
+            assert single_pass_tfidf(docs, order, threshold) == expected, (order, threshold)
+    # The fixture can fail: the thresholds above give different clusterings.
+    assert single_pass_tfidf(docs, [0, 1, 2, 3, 4], 0.0) == dict.fromkeys(
+        ["fire", "vote", "fire2", "copy", "other"], 0
+    )
+    apart = single_pass_tfidf(docs, [0, 1, 2, 3, 4], 0.2)
+    assert apart["fire"] == apart["copy"] != apart["vote"]

@@ -51,8 +51,10 @@ __all__ = [
     "Signal",
     "StoryState",
     "add_member",
+    "centroid_norm",
     "choose",
     "cosine_to",
+    "cosine_with_norm",
     "entity_key",
     "entity_mismatch",
     "event_terms",
@@ -308,7 +310,19 @@ def _dot(a: Mapping[Any, float], b: Mapping[Any, float]) -> float:
 
 def cosine_to(vector: Mapping[str, float], centroid: Mapping[str, float]) -> float:
     """Cosine of a unit ``vector`` with a running-sum ``centroid`` (0 when either is empty)."""
-    norm = math.sqrt(sum(v * v for v in centroid.values()))
+    return cosine_with_norm(vector, centroid, centroid_norm(centroid))
+
+
+def centroid_norm(centroid: Mapping[str, float]) -> float:
+    """The Euclidean norm of a running-sum centroid, for ``cosine_with_norm``."""
+    return math.sqrt(sum(v * v for v in centroid.values()))
+
+
+def cosine_with_norm(
+    vector: Mapping[str, float], centroid: Mapping[str, float], norm: float
+) -> float:
+    """``cosine_to`` with the centroid's norm given: a caller that scores many articles against
+    a centroid that has not changed computes its norm once, not once per article."""
     if not norm or not vector:
         return 0.0
     return _dot(vector, centroid) / norm
