@@ -52,6 +52,9 @@ def test_mute_a_source_through_the_api(alice_api, demo_store) -> None:
     assert all(source.name not in s["sources"] for s in after)
     unknown = api.post("/api/v1/mutes", json={"kind": "source", "target": "999999"}, headers=auth)
     assert unknown.status_code == 404
+    not_id = api.post("/api/v1/mutes", json={"kind": "story", "target": "latest"}, headers=auth)
+    assert not_id.status_code == 400
+    assert not_id.json()["error"] == "mute story 'latest': not an id"
     mute_id = created.json()["id"]
     assert api.delete(f"/api/v1/mutes/{mute_id}", headers=auth).status_code == 204
     assert api.delete(f"/api/v1/mutes/{mute_id}", headers=auth).status_code == 404

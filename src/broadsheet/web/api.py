@@ -252,7 +252,7 @@ def list_mutes(request: Request, user: Annotated[User, Depends(api_user)]) -> li
 def add_mute(
     request: Request, body: MuteIn, user: Annotated[User, Depends(api_token_user)]
 ) -> dict[str, Any]:
-    check_follow_target(_store(request), body.kind, body.target, user_id=user.id)
+    check_follow_target(_store(request), body.kind, body.target, user_id=user.id, verb="mute")
     return mute_json(_personal(request).mute(user.id, body.kind, body.target, now=_now()))
 
 

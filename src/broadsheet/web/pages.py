@@ -493,7 +493,7 @@ def mute_add(
 ) -> RedirectResponse:
     check_csrf(request, {"csrf_token": csrf_token})
     if kind is not FollowKind.KEYWORD:
-        check_follow_target(_store(request), kind, target, user_id=user.id)
+        check_follow_target(_store(request), kind, target, user_id=user.id, verb="mute")
     _personal(request).mute(user.id, kind, target, now=_now())
     return _back(request, next, "muted")
 

@@ -401,13 +401,19 @@ def following_page(
 
 
 def check_follow_target(
-    store: Store, kind: FollowKind, target: str, *, user_id: int | None = None
+    store: Store,
+    kind: FollowKind,
+    target: str,
+    *,
+    user_id: int | None = None,
+    verb: str = "follow",
 ) -> None:
     """Raises ``InputError`` (400) when an entity, source or story target is not an id, and
-    ``NotFound`` (404) when no such object exists; keywords are checked by the store."""
+    ``NotFound`` (404) when no such object exists; keywords are checked by the store. ``verb``
+    ("follow", "mute") names the action in the message, as the stores' own refusals do."""
     if kind is FollowKind.KEYWORD:
         return
-    number = int(kind.normalise(target, verb="follow"))
+    number = int(kind.normalise(target, verb=verb))
     if kind is FollowKind.TOPIC:
         topic = Personal(store).topic(number)
         # Another user's own topic is not there for anybody else (as on its page).
