@@ -332,7 +332,7 @@ def features(signal: Signal, story: StoryState) -> list[float]:
     """The model's inputs, in ``FEATURES`` order."""
     size = max(story.size, 1)
     body = _dot(signal.vector, story.centroid)
-    norm = math.sqrt(sum(v * v for v in story.centroid.values()))
+    norm = centroid_norm(story.centroid)
     hours = abs((signal.published_at - story.last_seen).total_seconds()) / 3600.0
     if story.first_seen <= signal.published_at <= story.last_seen:
         hours = 0.0
@@ -604,7 +604,7 @@ def merge_members(first: Sequence[Signal], second: Sequence[Signal]) -> bool:
 
 def index_terms(story: StoryState) -> dict[str, float]:
     """What the inverted index holds for a story: its heaviest terms and its entities."""
-    norm = math.sqrt(sum(v * v for v in story.centroid.values())) or 1.0
+    norm = centroid_norm(story.centroid) or 1.0
     top = sorted(story.centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:INDEX_TERMS]
     terms = {t: w / norm for t, w in top}
     size = max(story.size, 1)
