@@ -348,8 +348,11 @@ def agglomerative(docs: Sequence[Doc], distance: float) -> dict[str, int]:
 
 
 def _fit_threshold(grid: Sequence[float], run: Callable[[float], float]) -> tuple[float, float]:
-    best = max(grid, key=lambda t: (round(run(t), 6), -t))
-    return best, run(best)
+    """The grid value with the best score (on a tie, the smallest) and its score; each value is
+    run once."""
+    scores = {t: run(t) for t in grid}
+    best = max(grid, key=lambda t: (round(scores[t], 6), -t))
+    return best, scores[best]
 
 
 def fit_baselines(dev: Sequence[Doc]) -> dict[str, float]:
